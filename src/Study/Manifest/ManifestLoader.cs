@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using ShapeStudy.Core;
+using YamlDotNet.Core;
+
+namespace ShapeStudy.Study.Manifest;
+
+/// <summary>
+/// Reads and strictly validates a study manifest (YAML, schema version 1). Every problem is collected in one pass —
+/// syntax errors, unknown or duplicate keys, wrong types, missing required keys, out-of-range values, missing files —
+/// each with its line, column and dotted key path. See docs/manifest.md for the reference of every key.
+/// </summary>
+public static class ManifestLoader
+{
+    /// <summary>The only schema version this program reads.</summary>
+    public const int SchemaVersion = 1;
+
+    /// <summary>Largest number of parameter sets a simulation sweep may expand to.</summary>
+    public const int MaxParameterSets = 10000;
+
+    /// <summary>
+    /// Loads the manifest at <paramref name="path"/> (relative paths are taken from the current directory). Paths inside
+    /// the manifest are resolved against the manifest's directory. The result holds the manifest when it is valid,
+    /// otherwise every error found (ordered by position); it never throws for problems in the file.
+    /// </summary>
+    public static ManifestLoadResult Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var errors = new List<ManifestError>();
+        string fullPath;
+        try
+        {
+            fullPath = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            errors.Add(new ManifestError(path, 0, 0, "", $"invalid manifest path: {e.Message}"));
+            return new ManifestLoadResult(null, errors);
+        }
+
+        if (Directory.Exists(fullPath))
+            return Fail(path, $"expected a manifest file, found a directory: {fullPath}");
+        if (!File.Exists(fullPath))
+            return Fail(path, $"manifest file not found: {fullPath}");
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(fullPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(path, $"cannot read manifest file {fullPath}: {e.Message}");
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Fail(path, "the manifest is not valid UTF-8 text");
+        }
+        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+
+        YNode? root;
+        try
+        {
+            root = YamlTree.Parse(text);
+        }
+        catch (YamlException e)
+        {
+            errors.Add(new ManifestError(path, (int)e.Start.Line, (int)e.Start.Column, "", "YAML syntax error: " + CleanYamlMessage(e)));
+            return new ManifestLoadResult(null, errors);
+        }
+
+        var validator = new Validator(path, Path.GetDirectoryName(fullPath)!);
+        var parts = validator.Validate(root);
+        var ordered = validator.Errors
+            .Select((e, i) => (e, i))
+            .OrderBy(t => t.e.Line).ThenBy(t => t.e.Column).ThenBy(t => t.i)
+            .Select(t => t.e)
+            .ToArray();
+        if (ordered.Length > 0 || parts is null)
+            return new ManifestLoadResult(null, Array.AsReadOnly(ordered));
+
+        var manifest = parts with
+        {
+            ManifestPath = fullPath,
+            ManifestText = text,
+            ManifestHash = ContentHash.Of(bytes),
+        };
+        return new ManifestLoadResult(manifest, Array.Empty<ManifestError>());
+
+        ManifestLoadResult Fail(string file, string message) =>
+            new(null, new[] { new ManifestError(file, 0, 0, "", message) });
+    }
+
+    /// <summary>YamlDotNet prefixes messages with "(Line: …) - (Line: …): "; the position is reported separately.</summary>
+    private static string CleanYamlMessage(YamlException e)
+    {
+        var message = e.Message;
+        var m = Regex.Match(message, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ");
+        if (m.Success) message = message[m.Length..];
+        return message.Trim();
+    }
+}

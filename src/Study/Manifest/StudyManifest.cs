@@ -1,0 +1,270 @@
+using ShapeStudy.Core;
+
+namespace ShapeStudy.Study.Manifest;
+
+/// <summary>
+/// A validated study manifest (schema version 1). Every path is absolute (resolved against the manifest's directory);
+/// every optional key carries its documented default. Produced only by <see cref="ManifestLoader.Load"/>.
+/// </summary>
+/// <param name="SchemaVersion">Manifest schema version; always 1.</param>
+/// <param name="Study">Study identity and root seed.</param>
+/// <param name="Inputs">Inputs in manifest order (at least one); each is a <see cref="VolumeInput"/> or a <see cref="MeshInput"/>.</param>
+/// <param name="Segmentation">Classical segmentation settings applied to volume inputs.</param>
+/// <param name="ShapeSpace">Shape descriptors, shape model and synthetic-variant sampling.</param>
+/// <param name="Meshing">Surface meshing of segmented objects and synthetic shapes.</param>
+/// <param name="Simulation">Reaction–diffusion model, time stepping and the parameter sweep.</param>
+/// <param name="Fit">Bayesian parameter fit, or null when the manifest has no <c>fit</c> section.</param>
+/// <param name="Statistics">Structure–phenotype associations.</param>
+/// <param name="Execution">Retry, failure and parallelism policy.</param>
+/// <param name="Outputs">Where results are written.</param>
+/// <param name="ManifestPath">Absolute path of the manifest file.</param>
+/// <param name="ManifestText">The manifest's text exactly as read (UTF-8, byte-order mark removed), for provenance.</param>
+/// <param name="ManifestHash">SHA-256 (lowercase hex) of the manifest file's bytes, for provenance.</param>
+public sealed record StudyManifest(
+    int SchemaVersion,
+    StudyInfo Study,
+    IReadOnlyList<StudyInput> Inputs,
+    SegmentationSettings Segmentation,
+    ShapeSpaceSettings ShapeSpace,
+    MeshingSettings Meshing,
+    SimulationSettings Simulation,
+    FitSettings? Fit,
+    StatisticsSettings Statistics,
+    ExecutionSettings Execution,
+    OutputSettings Outputs,
+    string ManifestPath,
+    string ManifestText,
+    string ManifestHash)
+{
+    /// <summary>Absolute directory containing the manifest; relative paths in the manifest are resolved against it.</summary>
+    public string ManifestDirectory => Path.GetDirectoryName(ManifestPath)!;
+
+    /// <summary>The volume inputs, in manifest order.</summary>
+    public IEnumerable<VolumeInput> VolumeInputs => Inputs.OfType<VolumeInput>();
+
+    /// <summary>The mesh inputs, in manifest order.</summary>
+    public IEnumerable<MeshInput> MeshInputs => Inputs.OfType<MeshInput>();
+}
+
+/// <summary>Study identity: <paramref name="Id"/> matches <c>[a-z0-9][a-z0-9_-]*</c>; <paramref name="Seed"/> is the root of all hierarchical seeds.</summary>
+public sealed record StudyInfo(string Id, ulong Seed);
+
+/// <summary>One entry of <c>inputs</c>: a <see cref="VolumeInput"/> or a <see cref="MeshInput"/>. <paramref name="Name"/> is unique within the study.</summary>
+public abstract record StudyInput(string Name);
+
+/// <summary>
+/// A 3D image volume to segment. <paramref name="Path"/> is an existing .tif/.tiff file (absolute).
+/// <paramref name="SpacingUm"/> overrides the file's voxel size in µm as (Z, Y, X), or is null to use the file's metadata.
+/// <paramref name="LabelsPath"/> is an existing ground-truth label volume (absolute), or null.
+/// </summary>
+public sealed record VolumeInput(string Name, string Path, Spacing? SpacingUm, string? LabelsPath) : StudyInput(Name);
+
+/// <summary>
+/// Real surface meshes (Wavefront .obj, coordinates in µm). <paramref name="Pattern"/> is the absolute glob as written
+/// (wildcards <c>*</c> and <c>?</c> only in the file-name part); <paramref name="Files"/> are the matched absolute paths,
+/// sorted ordinally, at least one.
+/// </summary>
+public sealed record MeshInput(string Name, string Pattern, IReadOnlyList<string> Files) : StudyInput(Name);
+
+/// <summary>Segmentation algorithm.</summary>
+public enum SegmentationMethod
+{
+    /// <summary>Gaussian smoothing, global Otsu threshold, connected components.</summary>
+    Otsu,
+}
+
+/// <summary>Which side of the threshold is the object.</summary>
+public enum Foreground
+{
+    /// <summary>Objects are brighter than the background.</summary>
+    Bright,
+    /// <summary>Objects are darker than the background.</summary>
+    Dark,
+}
+
+/// <summary>
+/// Segmentation of volume inputs. <paramref name="SigmaUm"/> is the Gaussian smoothing σ in µm (0 = none);
+/// <paramref name="Connectivity"/> is 6, 18 or 26 (face / edge / vertex neighbours);
+/// <paramref name="MinVolumeUm3"/> drops objects smaller than this volume in µm³.
+/// </summary>
+public sealed record SegmentationSettings(
+    SegmentationMethod Method,
+    double SigmaUm,
+    Foreground Foreground,
+    int Connectivity,
+    double MinVolumeUm3)
+{
+    /// <summary>The defaults used when the <c>segmentation</c> section or one of its keys is absent.</summary>
+    public static SegmentationSettings Default { get; } = new(SegmentationMethod.Otsu, 0.0, Foreground.Bright, 26, 0.0);
+}
+
+/// <summary>How shapes are represented in shape space.</summary>
+public enum ShapeRepresentation
+{
+    /// <summary>The vector of scalar shape descriptors (<see cref="KnownNames.Descriptors"/>).</summary>
+    Descriptors,
+}
+
+/// <summary>Statistical shape model.</summary>
+public enum ShapeModelKind
+{
+    /// <summary>Principal component analysis.</summary>
+    Pca,
+}
+
+/// <summary>How synthetic shape-space points are drawn.</summary>
+public enum SamplingKind
+{
+    /// <summary>Independent Gaussian scores per retained mode, scaled by the mode's standard deviation.</summary>
+    Gaussian,
+}
+
+/// <summary>
+/// Shape space: <paramref name="Modes"/> retained model modes (1..16); <paramref name="VariantsPerCell"/> synthetic
+/// variants drawn per real cell (0..1000).
+/// </summary>
+public sealed record ShapeSpaceSettings(
+    ShapeRepresentation Representation,
+    ShapeModelKind Model,
+    int Modes,
+    int VariantsPerCell,
+    SamplingKind Sampling)
+{
+    /// <summary>The defaults used when the <c>shape_space</c> section or one of its keys is absent.</summary>
+    public static ShapeSpaceSettings Default { get; } = new(ShapeRepresentation.Descriptors, ShapeModelKind.Pca, 3, 2, SamplingKind.Gaussian);
+}
+
+/// <summary>Surface extraction algorithm.</summary>
+public enum SurfaceMethod
+{
+    /// <summary>Marching cubes on the binary mask.</summary>
+    MarchingCubes,
+}
+
+/// <summary>Meshing settings.</summary>
+public sealed record MeshingSettings(SurfaceMethod Surface)
+{
+    /// <summary>The defaults used when the <c>meshing</c> section is absent.</summary>
+    public static MeshingSettings Default { get; } = new(SurfaceMethod.MarchingCubes);
+}
+
+/// <summary>Reaction–diffusion model.</summary>
+public enum SimulationModel
+{
+    /// <summary>
+    /// One diffusing species (µM) with first-order decay, driven by a boundary influx pulse:
+    /// ∂c/∂t = D∇²c − k·c inside the shape, −D ∂c/∂n = J on the boundary for 0 ≤ t &lt; pulse.
+    /// </summary>
+    DiffusionDecay,
+}
+
+/// <summary>
+/// Simulation settings. <paramref name="DurationMs"/> &gt; 0 ms; 0 &lt; <paramref name="DtMs"/> ≤ duration (ms);
+/// <paramref name="MaxVoxels"/> (100..2,000,000) caps the discretisation size per shape.
+/// </summary>
+public sealed record SimulationSettings(
+    SimulationModel Model,
+    double DurationMs,
+    double DtMs,
+    int MaxVoxels,
+    SimulationParameters Parameters)
+{
+    /// <summary>The defaults used when the <c>simulation</c> section or one of its keys is absent.</summary>
+    public static SimulationSettings Default { get; } = new(SimulationModel.DiffusionDecay, 20.0, 0.25, 20000, SimulationParameters.Default);
+
+    /// <summary>
+    /// Expands the parameter sweep into concrete parameter sets: the Cartesian product of every parameter's values
+    /// (see <see cref="SimulationParameters.Expand"/>). Deterministic for a given <paramref name="seed"/>.
+    /// </summary>
+    public IReadOnlyList<ParameterSet> ExpandSweep(ulong seed) => Parameters.Expand(seed);
+}
+
+/// <summary>
+/// Bayesian fit of one model parameter to an observed (or simulated, known-parameter) concentration trace.
+/// </summary>
+/// <param name="Parameter">Name of the fitted parameter; currently always <c>d_um2_per_ms</c>.</param>
+/// <param name="ObservedCsvPath">Absolute path of the observed trace CSV, or null for <c>observed: simulated</c>.</param>
+/// <param name="TrueValue">Known parameter value used to simulate the observation (required when simulated; optional
+/// reference value otherwise), in the parameter's unit (µm²/ms).</param>
+/// <param name="NoiseSdUm">Standard deviation of the Gaussian observation noise, µM (&gt; 0).</param>
+/// <param name="Cell">Index (≥ 0) of the real shape, in study order, whose trace is fitted.</param>
+/// <param name="Prior">Prior on the parameter.</param>
+/// <param name="Sampler">MCMC sampler.</param>
+/// <param name="Chains">Independent chains, 2..16.</param>
+/// <param name="Warmup">Adaptation iterations per chain, discarded (≥ 0).</param>
+/// <param name="Draws">Retained draws per chain (≥ 10).</param>
+public sealed record FitSettings(
+    string Parameter,
+    string? ObservedCsvPath,
+    double? TrueValue,
+    double NoiseSdUm,
+    int Cell,
+    PriorSpec Prior,
+    FitSampler Sampler,
+    int Chains,
+    int Warmup,
+    int Draws)
+{
+    /// <summary>True when the observation is simulated from <see cref="TrueValue"/> (known-parameter recovery).</summary>
+    public bool UsesSimulatedObservation => ObservedCsvPath is null;
+}
+
+/// <summary>MCMC sampler.</summary>
+public enum FitSampler
+{
+    /// <summary>Adaptive random-walk Metropolis (Haario et al. 2001).</summary>
+    AdaptiveMetropolis,
+}
+
+/// <summary>Prior distribution of a fitted parameter.</summary>
+public abstract record PriorSpec
+{
+    private PriorSpec() { }
+
+    /// <summary>Uniform on [<paramref name="Low"/>, <paramref name="High"/>], 0 &lt; Low &lt; High (parameter units).</summary>
+    public sealed record Uniform(double Low, double High) : PriorSpec;
+
+    /// <summary>Log-normal: ln θ ~ Normal(<paramref name="Mu"/>, <paramref name="Sigma"/>), Sigma &gt; 0.</summary>
+    public sealed record LogNormal(double Mu, double Sigma) : PriorSpec;
+}
+
+/// <summary>
+/// One association analysis: every descriptor in <paramref name="Descriptors"/> against every phenotype in
+/// <paramref name="Phenotypes"/> (names from <see cref="KnownNames"/>).
+/// </summary>
+public sealed record AssociationSpec(IReadOnlyList<string> Descriptors, IReadOnlyList<string> Phenotypes);
+
+/// <summary>
+/// Structure–phenotype statistics: the association analyses (possibly none) and the number of bootstrap resamples
+/// for confidence intervals (0..100,000; 0 = no bootstrap).
+/// </summary>
+public sealed record StatisticsSettings(IReadOnlyList<AssociationSpec> Associations, int Bootstrap)
+{
+    /// <summary>The defaults used when the <c>statistics</c> section is absent: no associations, 1000 resamples.</summary>
+    public static StatisticsSettings Default { get; } = new(Array.Empty<AssociationSpec>(), 1000);
+}
+
+/// <summary>What the study does when a cell fails after its retries.</summary>
+public enum FailurePolicy
+{
+    /// <summary>Record the failure as a row and carry on with the other cells.</summary>
+    Continue,
+    /// <summary>Stop the study (completed work is kept).</summary>
+    Stop,
+}
+
+/// <summary>
+/// Execution policy: <paramref name="MaxRetries"/> retries of a transiently failing task (0..10);
+/// <paramref name="Workers"/> concurrent task slots per node (0 = number of cores, otherwise 1..1024).
+/// </summary>
+public sealed record ExecutionSettings(int MaxRetries, FailurePolicy OnFailure, int Workers)
+{
+    /// <summary>The defaults used when the <c>execution</c> section or one of its keys is absent.</summary>
+    public static ExecutionSettings Default { get; } = new(2, FailurePolicy.Continue, 0);
+
+    /// <summary>Effective slot count: <see cref="Workers"/>, or <see cref="Environment.ProcessorCount"/> when it is 0.</summary>
+    public int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
+}
+
+/// <summary>Output location: <paramref name="Dir"/> is the absolute results directory (it need not exist yet).</summary>
+public sealed record OutputSettings(string Dir);
