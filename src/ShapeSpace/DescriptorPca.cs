@@ -124,7 +124,9 @@ public static class DescriptorPca
             scale[j] = sd > 1e-12 * Math.Max(1.0, Math.Abs(mean[j])) ? sd : 1.0;
         }
         var z = Matrix<double>.Build.Dense(n, p, (i, j) => (rows[i][j] - mean[j]) / scale[j]);
-        var svd = z.Svd(computeVectors: true);
+        // For tall matrices reduce to the p × p triangular factor first: Z = QR and R share singular values and V.
+        var reduced = n > p ? z.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R : z;
+        var svd = reduced.Svd(computeVectors: true);
         var sv = svd.S;
         var vt = svd.VT;
         double total = 0;

@@ -12,7 +12,8 @@ public static class ShapeWarp
 {
     /// <summary>
     /// Warps a binary mask (shape (Z, Y, X), non-zero = inside). The output has the same spacing, a grid sized to
-    /// the warped shape plus one voxel of padding on every side, and an origin placed accordingly (µm). Each output
+    /// the warped shape plus one voxel of padding on every side, on the input's voxel lattice (origin shifted by whole
+    /// voxels, µm). Each output
     /// voxel is inside iff its preimage under the map, rounded to the nearest input voxel, is a foreground voxel.
     /// </summary>
     public static Volume<byte> WarpMask(Volume<byte> mask, ShapeDescriptors d, double scaleMajor, double scaleMid, double scaleMinor)
@@ -57,11 +58,13 @@ public static class ShapeWarp
                 hi[i] = Math.Max(hi[i], q);
             }
         }
-        // Output grid: voxel centres from (lo − 1 voxel) to (hi + 1 voxel), same spacing.
-        double ox = cx + lo[0] - s.X, oy = cy + lo[1] - s.Y, oz = cz + lo[2] - s.Z;
-        int nx = (int)Math.Ceiling((hi[0] - lo[0]) / s.X) + 3;
-        int ny = (int)Math.Ceiling((hi[1] - lo[1]) / s.Y) + 3;
-        int nz = (int)Math.Ceiling((hi[2] - lo[2]) / s.Z) + 3;
+        // Output grid: same spacing and lattice as the input (origin shifted by whole voxels, so an identity warp
+        // reproduces the mask exactly), covering the warped box plus one voxel on every side.
+        int x0 = (int)Math.Floor((cx + lo[0] - o.X) / s.X) - 1, x1 = (int)Math.Ceiling((cx + hi[0] - o.X) / s.X) + 1;
+        int y0 = (int)Math.Floor((cy + lo[1] - o.Y) / s.Y) - 1, y1 = (int)Math.Ceiling((cy + hi[1] - o.Y) / s.Y) + 1;
+        int z0 = (int)Math.Floor((cz + lo[2] - o.Z) / s.Z) - 1, z1 = (int)Math.Ceiling((cz + hi[2] - o.Z) / s.Z) + 1;
+        int nx = x1 - x0 + 1, ny = y1 - y0 + 1, nz = z1 - z0 + 1;
+        double ox = o.X + x0 * s.X, oy = o.Y + y0 * s.Y, oz = o.Z + z0 * s.Z;
         var output = new byte[(long)nz * ny * nx];
         int inNx = mask.NX, inNy = mask.NY, inNz = mask.NZ;
         Parallel.For(0, nz, z =>
