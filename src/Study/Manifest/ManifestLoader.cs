@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using ShapeStudy.Core;
 using YamlDotNet.Core;
 
@@ -71,7 +70,15 @@ public static class ManifestLoader
         }
         catch (YamlException e)
         {
-            errors.Add(new ManifestError(path, (int)e.Start.Line, (int)e.Start.Column, "", "YAML syntax error: " + CleanYamlMessage(e)));
+            int line = (int)e.Start.Line, column = (int)e.Start.Column;
+            string message = YamlTree.StripPosition(e.Message);
+            if (message.Contains("tab", StringComparison.OrdinalIgnoreCase) && FindIndentationTab(text) is { } tab)
+            {
+                // YamlDotNet reports tab indentation at the start of the enclosing mapping; point at the tab itself
+                (line, column) = tab;
+                message = "a tab character in indentation (indent with spaces only); " + message;
+            }
+            errors.Add(new ManifestError(path, line, column, "", "YAML syntax error: " + message));
             return new ManifestLoadResult(null, errors);
         }
 
@@ -97,12 +104,16 @@ public static class ManifestLoader
             new(null, new[] { new ManifestError(file, 0, 0, "", message) });
     }
 
-    /// <summary>YamlDotNet prefixes messages with "(Line: …) - (Line: …): "; the position is reported separately.</summary>
-    private static string CleanYamlMessage(YamlException e)
+    /// <summary>1-based (line, column) of the first tab in a line's leading whitespace, or null.</summary>
+    private static (int Line, int Column)? FindIndentationTab(string text)
     {
-        var message = e.Message;
-        var m = Regex.Match(message, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ");
-        if (m.Success) message = message[m.Length..];
-        return message.Trim();
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var l = lines[i];
+            for (int j = 0; j < l.Length && (l[j] == ' ' || l[j] == '\t'); j++)
+                if (l[j] == '\t') return (i + 1, j + 1);
+        }
+        return null;
     }
 }

@@ -39,6 +39,9 @@ public abstract record ParameterSpec
             case Grid g:
                 return g.Values.ToArray();
             case LogUniform l:
+                if (!(l.Low > 0 && l.Low < l.High && double.IsFinite(l.High)) || l.Samples < 1)
+                    throw new InvalidOperationException(
+                        $"log-uniform needs 0 < low < high and samples >= 1, got [{l.Low}, {l.High}] with {l.Samples} samples");
                 var rng = Seeds.Rng(axisSeed);
                 double lnLo = Math.Log(l.Low), lnHi = Math.Log(l.High);
                 var values = new double[l.Samples];
@@ -117,7 +120,10 @@ public sealed record SimulationParameters(
         var k = DecayPerMs.AxisValues(Seeds.Child(seed, "simulation.parameters." + DecayName));
         var j = InfluxUmUmPerMs.AxisValues(Seeds.Child(seed, "simulation.parameters." + InfluxName));
         var p = PulseMs.AxisValues(Seeds.Child(seed, "simulation.parameters." + PulseName));
-        var sets = new ParameterSet[d.Count * k.Count * j.Count * p.Count];
+        long total = (long)d.Count * k.Count * j.Count * p.Count;
+        if (total > Array.MaxLength)
+            throw new InvalidOperationException($"the sweep expands to {total} parameter sets, more than an array can hold");
+        var sets = new ParameterSet[total];
         int index = 0;
         foreach (var dv in d)
             foreach (var kv in k)

@@ -314,7 +314,9 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var s = root.OptionalSection("simulation", SimulationKeys);
         if (s is null) return d;
         var model = ReadChoice(s, "model", d.Model, ("diffusion_decay", SimulationModel.DiffusionDecay));
+        int errorsBefore = _errors.Count;
         double duration = ReadNumber(s, "duration_ms", d.DurationMs, NumberRule.Positive("ms"));
+        bool durationValid = _errors.Count == errorsBefore;
         double dt = d.DtMs;
         if (s.Get("dt_ms") is { } dtNode)
         {
@@ -322,11 +324,11 @@ internal sealed partial class Validator(string file, string baseDirectory)
             if (v is not null)
             {
                 dt = v.Value;
-                if (dt > duration)
+                if (durationValid && dt > duration)
                     Error(dtNode, s.PathOf("dt_ms"), $"expected a positive number (ms) <= duration_ms ({Format(duration)}), got {Text(dtNode)}");
             }
         }
-        else if (dt > duration)
+        else if (durationValid && dt > duration)
         {
             Error(s.Node, s.PathOf("dt_ms"), $"the default dt_ms ({Format(dt)}) exceeds duration_ms ({Format(duration)}); set dt_ms <= duration_ms");
         }
@@ -471,14 +473,16 @@ internal sealed partial class Validator(string file, string baseDirectory)
             }
         }
 
+        int errorsBeforePrior = _errors.Count;
         var prior = ReadPrior(s);
+        bool priorValid = _errors.Count == errorsBeforePrior;
 
         double? trueValue = null;
         var unitRule = NumberRule.Positive("µm²/ms");
         if (s.Get("true_value") is { } trueNode)
         {
             trueValue = ParseNumber(trueNode, s.PathOf("true_value"), unitRule);
-            if (trueValue is not null && prior is PriorSpec.Uniform u && (trueValue < u.Low || trueValue > u.High))
+            if (trueValue is not null && priorValid && prior is PriorSpec.Uniform u && (trueValue < u.Low || trueValue > u.High))
                 Error(trueNode, s.PathOf("true_value"), $"expected a value inside the prior's support [{Format(u.Low)}, {Format(u.High)}], got {Text(trueNode)}");
         }
         else if (simulated && observedNode is not null)
@@ -764,6 +768,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     {
         YScalar { IsNull: true } => "an empty value",
         YScalar { Plain: true } s => $"'{s.Value}'",
+        YScalar { Tag: { } tag } s => $"'{s.Value}' (tagged {tag})",
         YScalar s => $"'{s.Value}' (a quoted string)",
         YSequence { Items.Count: 0 } => "an empty list",
         YSequence q => $"a list of {q.Items.Count}",

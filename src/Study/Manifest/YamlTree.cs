@@ -11,10 +11,12 @@ internal abstract class YNode(int line, int column)
 }
 
 /// <summary>A scalar. <see cref="Plain"/> is true for unquoted, untagged scalars (the only ones read as numbers or null).</summary>
-internal sealed class YScalar(int line, int column, string value, bool plain) : YNode(line, column)
+internal sealed class YScalar(int line, int column, string value, bool plain, string? tag) : YNode(line, column)
 {
     public string Value { get; } = value;
     public bool Plain { get; } = plain;
+    /// <summary>Explicit tag (e.g. <c>tag:yaml.org,2002:str</c>), or null.</summary>
+    public string? Tag { get; } = tag;
     public bool IsNull => Plain && Value is "" or "~" or "null" or "Null" or "NULL";
 }
 
@@ -52,6 +54,12 @@ internal sealed class YamlTree
         {
             return tree.ReadStream();
         }
+        catch (YamlException e) when (tree._openFlow.Count > 0 && e.Message.Contains("flow", StringComparison.Ordinal))
+        {
+            var (start, bracket) = tree._openFlow.Peek();
+            throw new YamlException(e.Start, e.End,
+                $"{StripPosition(e.Message)} (the '{bracket}' at line {start.Line}, column {start.Column} is not closed)");
+        }
         catch (Exception e) when (e is not YamlException)
         {
             // YamlDotNet's scanner can fail with a bare exception (e.g. InvalidOperationException) on some malformed
@@ -65,6 +73,13 @@ internal sealed class YamlTree
             var at = tree._parser.Current?.End ?? Mark.Empty;
             throw new YamlException(at, at, "malformed YAML after this point");
         }
+    }
+
+    /// <summary>YamlDotNet prefixes messages with "(Line: …) - (Line: …): "; positions are reported separately.</summary>
+    internal static string StripPosition(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ");
+        return (m.Success ? message[m.Length..] : message).Trim();
     }
 
     private YNode? ReadStream()
@@ -96,7 +111,7 @@ internal sealed class YamlTree
             case Scalar s:
             {
                 _parser.MoveNext();
-                var node = new YScalar(line, column, s.Value, s.Style == ScalarStyle.Plain && s.Tag.IsEmpty);
+                var node = new YScalar(line, column, s.Value, s.Style == ScalarStyle.Plain && s.Tag.IsEmpty, s.Tag.IsEmpty ? null : s.Tag.Value);
                 Register(s, node);
                 return node;
             }
