@@ -1,0 +1,43 @@
+using ShapeStudy.Core;
+using ShapeStudy.Study.Manifest;
+
+namespace ShapeStudy.Study.Pipeline;
+
+/// <summary>What a worker needs to run one task: stage, key, the entity it works on, and a typed payload as JSON.</summary>
+public sealed record PlannedTask(string Key, string Stage, string Subject, string PayloadJson);
+
+/// <summary>Segment one volume input. Spacing (z, y, x) µm overrides the file's when given.</summary>
+public sealed record SegmentPayload(string InputName, string Path, string FileSha256, double[]? SpacingUm,
+    string? LabelsPath, string? LabelsSha256, double SigmaUm, bool Bright, int Connectivity, double MinVolumeUm3);
+
+/// <summary>Load one surface mesh (µm) and voxelize it to about <paramref name="TargetVoxels"/> voxels.</summary>
+public sealed record LoadMeshPayload(string CellId, string Path, string FileSha256, int TargetVoxels);
+
+/// <summary>Extract the surface mesh of a mask.</summary>
+public sealed record SurfacePayload(string ShapeId, ArtifactRef Mask);
+
+/// <summary>Compute descriptors; from the exact mesh when <paramref name="FromMesh"/>, otherwise from mask + mesh.</summary>
+public sealed record DescribePayload(string ShapeId, ArtifactRef Mask, ArtifactRef Mesh, bool FromMesh);
+
+/// <summary>Fit the shape model on the real shapes' descriptors and plan the synthetic variants.</summary>
+public sealed record ShapeModelPayload(IReadOnlyList<string> CellIds, IReadOnlyList<DescriptorSet> Descriptors, int Modes,
+    int VariantsPerCell, ulong Seed);
+
+/// <summary>Warp a parent's mask into a synthetic variant.</summary>
+public sealed record VariantPayload(string ShapeId, ArtifactRef ParentMask, DescriptorSet ParentDescriptors, VariantPlan Plan);
+
+/// <summary>Simulate one shape with one parameter set; the domain is coarsened to at most <paramref name="MaxVoxels"/>.</summary>
+public sealed record SimulatePayload(string SimId, ArtifactRef Mask, ParameterSet Parameters, double DurationMs, double DtMs, int MaxVoxels);
+
+/// <summary>One shape's descriptors and phenotypes, the unit of an association analysis.</summary>
+public sealed record AssociationObservation(string ShapeId, IReadOnlyDictionary<string, double> Descriptors,
+    IReadOnlyDictionary<string, double> Phenotypes);
+
+/// <summary>Association analyses over all simulated shapes (for the first parameter set).</summary>
+public sealed record AssociatePayload(IReadOnlyList<AssociationObservation> Observations, IReadOnlyList<AssociationSpec> Specs,
+    int Bootstrap, ulong Seed);
+
+/// <summary>Bayesian fit of D on one cell's domain against a simulated or observed far-compartment trace.</summary>
+public sealed record FitPayload(string CellId, ArtifactRef Mask, ParameterSet Base, double DurationMs, double DtMs,
+    int MaxVoxels, string? ObservedCsvPath, string? ObservedSha256, double? TrueValue, double NoiseSdUm, double PriorLow,
+    double PriorHigh, bool PriorLogNormal, int Chains, int Warmup, int Draws, ulong Seed);

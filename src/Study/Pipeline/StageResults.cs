@@ -1,0 +1,102 @@
+using System.Text.Json;
+using ShapeStudy.Core;
+
+namespace ShapeStudy.Study.Pipeline;
+
+/// <summary>Stage names, as they appear in the <c>tasks</c> table.</summary>
+public static class Stages
+{
+    public const string Segment = "segment";
+    public const string LoadMesh = "load_mesh";
+    public const string Surface = "surface_mesh";
+    public const string Describe = "describe";
+    public const string ShapeModel = "shape_model";
+    public const string Variant = "variant";
+    public const string Simulate = "simulate";
+    public const string Associate = "associate";
+    public const string Fit = "fit";
+
+    /// <summary>Algorithm versions: bump one when its kernel's results change, so cached results are recomputed.</summary>
+    public static string VersionOf(string stage) => stage switch
+    {
+        Segment => "segment-otsu-cc/1",
+        LoadMesh => "obj-voxelize/1",
+        Surface => "marching-cubes/1",
+        Describe => "descriptors/1",
+        ShapeModel => "pca-descriptors/1",
+        Variant => "principal-axis-warp/1",
+        Simulate => "fv-diffusion-decay/1",
+        Associate => "spearman-bootstrap-bh/1",
+        Fit => "adaptive-metropolis/1",
+        _ => throw new ArgumentException($"unknown stage '{stage}'"),
+    };
+}
+
+/// <summary>Mesh size and quality figures (µm, degrees).</summary>
+public sealed record MeshQuality(int Vertices, int Triangles, bool Watertight, int EulerCharacteristic, double AreaUm2,
+    double VolumeUm3, double MinAngleDeg, double MaxAngleDeg, double MeanEdgeUm);
+
+/// <summary>One segmented object: its label, size and cropped binary mask.</summary>
+public sealed record SegmentedObject(int Label, long Voxels, double VolumeUm3, ArtifactRef Mask);
+
+/// <summary>Result of segmenting one input volume. Spacing in µm (z, y, x).</summary>
+public sealed record SegmentResult(double Threshold, int ComponentsBeforeFilter, double[] SpacingUm, string DType,
+    IReadOnlyList<SegmentedObject> Objects, SegmentationScore? Quality);
+
+/// <summary>Foreground agreement with a ground-truth label volume.</summary>
+public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthObjects, int PredictedObjects);
+
+/// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation and its quality.</summary>
+public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, MeshQuality Quality);
+
+/// <summary>Result of extracting a surface mesh from a mask.</summary>
+public sealed record SurfaceResult(ArtifactRef Mesh, MeshQuality Quality);
+
+/// <summary>
+/// Shape descriptors in physical units. <see cref="Values"/> uses the column names of the <c>cells</c>/<c>shapes</c>
+/// tables (e.g. volume_um3); <see cref="Axes"/> holds the three principal axes (major, mid, minor) as unit vectors
+/// (x, y, z), 9 numbers; <see cref="Centroid"/> is (x, y, z) µm.
+/// </summary>
+public sealed record DescriptorSet(IReadOnlyDictionary<string, double> Values, double[] Axes, double[] Centroid);
+
+/// <summary>A planned synthetic variant of a real cell: its PC scores and principal-axis scale factors.</summary>
+public sealed record VariantPlan(string CellId, int Index, double[] Scores, double ScaleMajor, double ScaleMid, double ScaleMinor);
+
+/// <summary>The fitted shape model and the variants it asks for.</summary>
+public sealed record ShapeModelResult(string[] Features, double[] ExplainedVarianceRatio,
+    IReadOnlyDictionary<string, double[]> RealScores, IReadOnlyList<VariantPlan> Variants);
+
+/// <summary>A synthetic variant's voxel domain.</summary>
+public sealed record VariantResult(ArtifactRef Mask);
+
+/// <summary>Transient phenotypes of one compartment's mean concentration (µM, ms).</summary>
+public sealed record TransientValues(double PeakUM, double TimeToPeakMs, double DecayTimeMs, double AucUMms);
+
+/// <summary>Result of one simulation: phenotypes per compartment, solver statistics and the time series.</summary>
+public sealed record SimulateResult(IReadOnlyDictionary<string, TransientValues> Phenotypes, int Steps, int CgIterations,
+    double MaxResidual, int DomainVoxels, double DomainVolumeUm3, double SourceAreaUm2, double SolveSeconds, ArtifactRef Timeseries);
+
+/// <summary>One association estimate (Spearman ρ with bootstrap CI, p and BH q).</summary>
+public sealed record AssociationRow(string Descriptor, string Phenotype, string Method, int N, double Estimate,
+    double CiLow, double CiHigh, double P, double Q);
+
+public sealed record AssociateResult(IReadOnlyList<AssociationRow> Rows);
+
+/// <summary>Posterior summary of one fitted parameter.</summary>
+public sealed record ParameterSummary(string Parameter, double Mean, double Sd, double Q05, double Q50, double Q95,
+    double HdiLow, double HdiHigh, double RHat, double EssBulk, double EssTail);
+
+/// <summary>Result of a Bayesian fit; draws are stored as an artifact ([chain][draw] values of the parameter).</summary>
+public sealed record FitResult(string CellId, string Observed, double? TrueValue, ParameterSummary Summary, int Chains,
+    int Draws, double AcceptanceRate, int SimulatorCalls, ArtifactRef PosteriorDraws);
+
+/// <summary>JSON (de)serialization of stage payloads and results, with one set of options.</summary>
+public static class StageJson
+{
+    public static readonly JsonSerializerOptions Options = new() { WriteIndented = false, IncludeFields = false };
+
+    public static string Write<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    public static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, Options)
+        ?? throw new InvalidDataException($"empty {typeof(T).Name} JSON");
+}

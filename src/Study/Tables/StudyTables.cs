@@ -1,0 +1,233 @@
+using ShapeStudy.Study.Manifest;
+using ShapeStudy.Study.Pipeline;
+using ShapeStudy.Study.Storage;
+
+namespace ShapeStudy.Study.Tables;
+
+/// <summary>
+/// Builds the study's output tables (see docs/tables.md) from a completed <see cref="StudyPlan"/>, the task records
+/// and the artifact store. Rows are sorted by their ids, so the same results always give the same tables.
+/// </summary>
+public static class StudyTables
+{
+    private static readonly string[] DescriptorColumns = KnownNames.Descriptors.ToArray();
+    private static readonly string[] Compartments = { "whole", "source", "far" };
+
+    public static IReadOnlyList<Table> Build(StudyManifest m, StudyPlan plan, IReadOnlyDictionary<string, TaskRecord> records,
+        Func<Core.ArtifactRef, (double[] TimesMs, IReadOnlyDictionary<string, double[]> Means)> readTimeseries,
+        Func<Core.ArtifactRef, double[][]> readDraws)
+    {
+        var study = m.Study.Id;
+        return new[]
+        {
+            Cells(study, plan), SegmentationQuality(study, m, plan), Shapes(study, plan), Meshes(study, plan),
+            Simulations(study, plan), Timeseries(plan, readTimeseries), Fits(study, plan), PosteriorDraws(plan, readDraws),
+            Associations(study, plan), Tasks(study, plan, records),
+        };
+    }
+
+    private static Table Cells(string study, StudyPlan plan)
+    {
+        var t = new Table("cells").Column<string>("study_id").Column<string>("cell_id").Column<string>("input")
+            .Column<string>("source_file").Column<int>("label").Column<string>("kind").Column<long>("voxels");
+        foreach (var d in DescriptorColumns) t.Column<double?>(d);
+        t.Column<double?>("centroid_x_um").Column<double?>("centroid_y_um").Column<double?>("centroid_z_um")
+            .Column<string>("status").Column<string>("error");
+        foreach (var c in plan.Cells.Values.OrderBy(c => c.CellId, StringComparer.Ordinal))
+        {
+            var shape = plan.Shapes[StudyPlan.RealShapeId(c.CellId)];
+            var row = new List<(string, object?)>
+            {
+                ("study_id", study), ("cell_id", c.CellId), ("input", c.Input), ("source_file", Path.GetFileName(c.SourceFile)),
+                ("label", c.Label), ("kind", c.Kind), ("voxels", c.Voxels),
+                ("status", c.Status.ToString().ToLowerInvariant()), ("error", c.Error),
+            };
+            AddDescriptors(row, shape.Descriptors);
+            t.Add(row.ToArray());
+        }
+        foreach (var (input, error) in plan.InputErrors.OrderBy(e => e.Key, StringComparer.Ordinal))
+            t.Add(("study_id", study), ("cell_id", input + "/-"), ("input", input), ("source_file", ""), ("label", -1),
+                ("kind", "volume_object"), ("voxels", 0L), ("status", "failed"), ("error", error));
+        return t;
+    }
+
+    private static Table SegmentationQuality(string study, StudyManifest m, StudyPlan plan)
+    {
+        var t = new Table("segmentation_quality").Column<string>("study_id").Column<string>("input").Column<string>("method")
+            .Column<double>("threshold").Column<int>("components_before_size_filter").Column<int>("objects")
+            .Column<double?>("dice").Column<double?>("iou").Column<int>("ground_truth_objects");
+        foreach (var (input, r) in plan.Segmentations.OrderBy(e => e.Key, StringComparer.Ordinal))
+            t.Add(("study_id", study), ("input", input), ("method", "otsu"), ("threshold", r.Threshold),
+                ("components_before_size_filter", r.ComponentsBeforeFilter), ("objects", r.Objects.Count),
+                ("dice", r.Quality?.Dice), ("iou", r.Quality?.Iou), ("ground_truth_objects", r.Quality?.GroundTruthObjects ?? 0));
+        return t;
+    }
+
+    private static Table Shapes(string study, StudyPlan plan)
+    {
+        int modes = plan.ShapeModel?.ExplainedVarianceRatio.Length ?? 0;
+        var t = new Table("shapes").Column<string>("study_id").Column<string>("shape_id").Column<string>("cell_id")
+            .Column<string>("kind").Column<string>("sampling").Column<int>("variant_index")
+            .Column<double?>("scale_major").Column<double?>("scale_mid").Column<double?>("scale_minor");
+        for (int i = 0; i < modes; i++) t.Column<double?>($"pc_{i}");
+        foreach (var d in DescriptorColumns) t.Column<double?>(d);
+        t.Column<string>("status").Column<string>("error");
+        foreach (var s in plan.Shapes.Values.OrderBy(s => s.ShapeId, StringComparer.Ordinal))
+        {
+            var row = new List<(string, object?)>
+            {
+                ("study_id", study), ("shape_id", s.ShapeId), ("cell_id", s.CellId), ("kind", s.Synthetic ? "synthetic" : "real"),
+                ("sampling", s.Synthetic ? "pca_gaussian" : "observed"), ("variant_index", s.Variant?.Index ?? -1),
+                ("scale_major", s.Variant?.ScaleMajor), ("scale_mid", s.Variant?.ScaleMid), ("scale_minor", s.Variant?.ScaleMinor),
+                ("status", s.Status.ToString().ToLowerInvariant()), ("error", s.Error),
+            };
+            double[]? scores = s.Variant?.Scores;
+            if (scores is null && plan.ShapeModel is { } sm) sm.RealScores.TryGetValue(s.CellId, out scores);
+            for (int i = 0; i < modes; i++) row.Add(($"pc_{i}", scores is not null && i < scores.Length ? scores[i] : null));
+            AddDescriptors(row, s.Descriptors, centroid: false);
+            t.Add(row.ToArray());
+        }
+        return t;
+    }
+
+    private static Table Meshes(string study, StudyPlan plan)
+    {
+        var t = new Table("meshes").Column<string>("study_id").Column<string>("shape_id").Column<string>("mesh_sha256")
+            .Column<int>("vertices").Column<int>("triangles").Column<int>("tetrahedra").Column<bool>("watertight")
+            .Column<int>("euler_characteristic").Column<double>("min_angle_deg").Column<double>("max_angle_deg")
+            .Column<double>("mean_edge_um").Column<double>("area_um2").Column<double>("volume_um3");
+        foreach (var s in plan.Shapes.Values.Where(s => s.Quality is not null).OrderBy(s => s.ShapeId, StringComparer.Ordinal))
+        {
+            var q = s.Quality!;
+            t.Add(("study_id", study), ("shape_id", s.ShapeId), ("mesh_sha256", s.Mesh?.Sha256), ("vertices", q.Vertices),
+                ("triangles", q.Triangles), ("tetrahedra", 0), ("watertight", q.Watertight), ("euler_characteristic", q.EulerCharacteristic),
+                ("min_angle_deg", q.MinAngleDeg), ("max_angle_deg", q.MaxAngleDeg), ("mean_edge_um", q.MeanEdgeUm),
+                ("area_um2", q.AreaUm2), ("volume_um3", q.VolumeUm3));
+        }
+        return t;
+    }
+
+    private static Table Simulations(string study, StudyPlan plan)
+    {
+        var t = new Table("simulations").Column<string>("study_id").Column<string>("sim_id").Column<string>("shape_id")
+            .Column<string>("model").Column<int>("parameter_set").Column<double>("d_um2_per_ms").Column<double>("decay_per_ms")
+            .Column<double>("influx_um_um_per_ms").Column<double>("pulse_ms");
+        foreach (var c in Compartments)
+        {
+            var prefix = c == "whole" ? "" : c + "_";
+            t.Column<double?>(prefix + "peak_um").Column<double?>(prefix + "time_to_peak_ms").Column<double?>(prefix + "decay_time_ms")
+                .Column<double?>(prefix + "auc_um_ms");
+        }
+        t.Column<int>("steps").Column<int>("cg_iterations").Column<double?>("max_residual").Column<int>("domain_voxels")
+            .Column<double?>("domain_volume_um3").Column<double?>("source_area_um2").Column<string>("status").Column<string>("error");
+        foreach (var s in plan.Simulations.Values.OrderBy(s => s.SimId, StringComparer.Ordinal))
+        {
+            var p = s.Parameters;
+            var r = s.Result;
+            var row = new List<(string, object?)>
+            {
+                ("study_id", study), ("sim_id", s.SimId), ("shape_id", s.ShapeId), ("model", "diffusion_decay"), ("parameter_set", p.Index),
+                ("d_um2_per_ms", p.DUm2PerMs), ("decay_per_ms", p.DecayPerMs), ("influx_um_um_per_ms", p.InfluxUmUmPerMs), ("pulse_ms", p.PulseMs),
+                ("steps", r?.Steps ?? 0), ("cg_iterations", r?.CgIterations ?? 0), ("max_residual", r?.MaxResidual),
+                ("domain_voxels", r?.DomainVoxels ?? 0), ("domain_volume_um3", r?.DomainVolumeUm3), ("source_area_um2", r?.SourceAreaUm2),
+                ("status", s.Status.ToString().ToLowerInvariant()), ("error", s.Error),
+            };
+            foreach (var c in Compartments)
+            {
+                var prefix = c == "whole" ? "" : c + "_";
+                TransientValues? v = r is not null && r.Phenotypes.TryGetValue(c, out var x) ? x : null;
+                row.Add((prefix + "peak_um", v?.PeakUM)); row.Add((prefix + "time_to_peak_ms", v?.TimeToPeakMs));
+                row.Add((prefix + "decay_time_ms", NullIfNaN(v?.DecayTimeMs))); row.Add((prefix + "auc_um_ms", v?.AucUMms));
+            }
+            t.Add(row.ToArray());
+        }
+        return t;
+    }
+
+    private static Table Timeseries(StudyPlan plan, Func<Core.ArtifactRef, (double[] TimesMs, IReadOnlyDictionary<string, double[]> Means)> read)
+    {
+        var t = new Table("timeseries").Column<string>("sim_id").Column<double>("t_ms").Column<string>("compartment").Column<double>("mean_um");
+        foreach (var s in plan.Simulations.Values.Where(s => s.Result is not null).OrderBy(s => s.SimId, StringComparer.Ordinal))
+        {
+            var (times, means) = read(s.Result!.Timeseries);
+            foreach (var c in Compartments)
+            {
+                if (!means.TryGetValue(c, out var values)) continue;
+                for (int i = 0; i < times.Length; i++)
+                    t.Add(("sim_id", s.SimId), ("t_ms", times[i]), ("compartment", c), ("mean_um", values[i]));
+            }
+        }
+        return t;
+    }
+
+    private static Table Fits(string study, StudyPlan plan)
+    {
+        var t = new Table("fits").Column<string>("study_id").Column<string>("fit_id").Column<string>("cell_id")
+            .Column<string>("parameter").Column<string>("observed").Column<double?>("true_value").Column<double>("mean")
+            .Column<double>("sd").Column<double>("q05").Column<double>("q50").Column<double>("q95").Column<double>("hdi_low")
+            .Column<double>("hdi_high").Column<double>("r_hat").Column<double>("ess").Column<double>("ess_tail")
+            .Column<int>("chains").Column<int>("draws").Column<double>("acceptance_rate").Column<int>("simulator_calls");
+        if (plan.Fit is { } f)
+        {
+            var s = f.Summary;
+            t.Add(("study_id", study), ("fit_id", FitId(f)), ("cell_id", f.CellId), ("parameter", s.Parameter), ("observed", f.Observed),
+                ("true_value", f.TrueValue), ("mean", s.Mean), ("sd", s.Sd), ("q05", s.Q05), ("q50", s.Q50), ("q95", s.Q95),
+                ("hdi_low", s.HdiLow), ("hdi_high", s.HdiHigh), ("r_hat", s.RHat), ("ess", s.EssBulk), ("ess_tail", s.EssTail),
+                ("chains", f.Chains), ("draws", f.Draws), ("acceptance_rate", f.AcceptanceRate), ("simulator_calls", f.SimulatorCalls));
+        }
+        return t;
+    }
+
+    private static Table PosteriorDraws(StudyPlan plan, Func<Core.ArtifactRef, double[][]> readDraws)
+    {
+        var t = new Table("posterior_draws").Column<string>("fit_id").Column<int>("chain").Column<int>("draw").Column<string>("parameter")
+            .Column<double>("value");
+        if (plan.Fit is { } f)
+        {
+            var draws = readDraws(f.PosteriorDraws);
+            for (int c = 0; c < draws.Length; c++)
+                for (int i = 0; i < draws[c].Length; i++)
+                    t.Add(("fit_id", FitId(f)), ("chain", c), ("draw", i), ("parameter", f.Summary.Parameter), ("value", draws[c][i]));
+        }
+        return t;
+    }
+
+    private static Table Associations(string study, StudyPlan plan)
+    {
+        var t = new Table("associations").Column<string>("study_id").Column<string>("descriptor").Column<string>("phenotype")
+            .Column<string>("method").Column<int>("n").Column<double>("estimate").Column<double>("ci_low").Column<double>("ci_high")
+            .Column<double>("p").Column<double>("q");
+        foreach (var a in plan.Associations?.Rows ?? Array.Empty<AssociationRow>())
+            t.Add(("study_id", study), ("descriptor", a.Descriptor), ("phenotype", a.Phenotype), ("method", a.Method), ("n", a.N),
+                ("estimate", a.Estimate), ("ci_low", a.CiLow), ("ci_high", a.CiHigh), ("p", a.P), ("q", a.Q));
+        return t;
+    }
+
+    private static Table Tasks(string study, StudyPlan plan, IReadOnlyDictionary<string, TaskRecord> records)
+    {
+        var t = new Table("tasks").Column<string>("study_id").Column<string>("task_key").Column<string>("stage").Column<string>("subject")
+            .Column<string>("node").Column<string>("started_utc").Column<string>("finished_utc").Column<double?>("duration_s")
+            .Column<int>("attempts").Column<string>("status").Column<string>("error");
+        foreach (var task in plan.Tasks.OrderBy(x => x.Stage, StringComparer.Ordinal).ThenBy(x => x.Subject, StringComparer.Ordinal))
+        {
+            records.TryGetValue(task.Key, out var r);
+            t.Add(("study_id", study), ("task_key", task.Key), ("stage", task.Stage), ("subject", task.Subject), ("node", r?.Node),
+                ("started_utc", r?.StartedUtc.ToString("O")), ("finished_utc", r?.FinishedUtc?.ToString("O")),
+                ("duration_s", r?.FinishedUtc is { } fin ? (fin - r.StartedUtc).TotalSeconds : null), ("attempts", r?.Attempts ?? 0),
+                ("status", r?.Status ?? "not_run"), ("error", r?.Error));
+        }
+        return t;
+    }
+
+    private static string FitId(FitResult f) => $"{f.CellId}/{f.Summary.Parameter}";
+
+    private static double? NullIfNaN(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+
+    private static void AddDescriptors(List<(string, object?)> row, DescriptorSet? d, bool centroid = true)
+    {
+        foreach (var name in DescriptorColumns)
+            row.Add((name, d is not null && d.Values.TryGetValue(name, out var v) && double.IsFinite(v) ? v : null));
+        if (!centroid) return;
+        row.Add(("centroid_x_um", d?.Centroid[0])); row.Add(("centroid_y_um", d?.Centroid[1])); row.Add(("centroid_z_um", d?.Centroid[2]));
+    }
+}
