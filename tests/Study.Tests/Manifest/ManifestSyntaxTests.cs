@@ -138,3 +138,31 @@ public sealed class ManifestSyntaxTests : IDisposable
         Assert.Equal("a.yaml:2:1: YAML syntax error: x", new ManifestError("a.yaml", 2, 1, "", "YAML syntax error: x").ToString());
     }
 }
+
+/// <summary>Keeps docs/manifest.md honest: its example manifest must load.</summary>
+public sealed class ManifestDocumentationTests : IDisposable
+{
+    private readonly TempStudyDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void ExampleInDocs_IsAValidManifest()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var doc = File.ReadAllText(Path.Combine(dir.FullName, "docs", "manifest.md"));
+        int start = doc.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        int end = doc.IndexOf("```", start, StringComparison.Ordinal);
+        _dir.WriteSampleData();
+
+        var result = ManifestLoader.Load(_dir.Write("study.yaml", doc[start..end]));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var m = result.Manifest!;
+        Assert.Equal("quickstart", m.Study.Id);
+        Assert.Equal(3, m.Simulation.ExpandSweep(m.Study.Seed).Count);
+        Assert.Equal(3, Assert.IsType<MeshInput>(m.Inputs[1]).Files.Count);
+    }
+}
