@@ -146,13 +146,29 @@ public sealed class ManifestDocumentationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
-    public void ExampleInDocs_IsAValidManifest()
+    private static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        var doc = File.ReadAllText(Path.Combine(dir.FullName, "docs", "manifest.md"));
+        return dir?.FullName ?? throw new InvalidOperationException("ShapeStudy.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void BundledQuickstartManifest_IsValidAgainstTheRealData()
+    {
+        var repo = RepoRoot();
+        var result = ManifestLoader.Load(Path.Combine(repo, "studies", "quickstart.yaml"));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var m = result.Manifest!;
+        Assert.Equal(Path.Combine(repo, "studies", "data", "gala", "train_raw.tif"), Assert.IsType<VolumeInput>(m.Inputs[0]).Path);
+        Assert.Equal(24, Assert.IsType<MeshInput>(m.Inputs[1]).Files.Count);
+    }
+
+    [Fact]
+    public void ExampleInDocs_IsAValidManifest()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "manifest.md"));
         int start = doc.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
         int end = doc.IndexOf("```", start, StringComparison.Ordinal);
         _dir.WriteSampleData();
