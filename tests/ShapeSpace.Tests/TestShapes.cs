@@ -200,3 +200,23 @@ internal static class TestShapes
         return fg.WithData(mask);
     }
 }
+
+/// <summary>Minimal Wavefront OBJ reader (triangular faces, "v x y z" and "f a b c", optional /vt/vn suffixes).</summary>
+internal static class Obj
+{
+    public static TriangleMesh Read(string path)
+    {
+        var v = new List<double>();
+        var f = new List<int>();
+        foreach (var line in File.ReadLines(path))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0) continue;
+            if (parts[0] == "v")
+                for (int k = 1; k <= 3; k++) v.Add(double.Parse(parts[k], System.Globalization.CultureInfo.InvariantCulture));
+            else if (parts[0] == "f")
+                for (int k = 1; k <= 3; k++) f.Add(int.Parse(parts[k].Split('/')[0], System.Globalization.CultureInfo.InvariantCulture) - 1);
+        }
+        return new TriangleMesh(v.ToArray(), f.ToArray());
+    }
+}

@@ -101,11 +101,8 @@ public class WarpTests
         var parentMesh = sphere.Transformed((x, y, z) => (shapes[4].MajorAxisUm / 2 * x, shapes[4].MidAxisUm / 2 * y, shapes[4].MinorAxisUm / 2 * z));
         var pd = Descriptors.FromMesh(parentMesh);
         var wd = Descriptors.FromMesh(ShapeWarp.WarpMesh(parentMesh, pd, v0.ScaleMajor, v0.ScaleMid, v0.ScaleMinor));
-        var sampledAxes = new[] { v0.Row[DescriptorRow.LogMajorAxis], v0.Row[DescriptorRow.LogMidAxis], v0.Row[DescriptorRow.LogMinorAxis] }
-            .Select(l => Math.Exp(l) - Math.Exp(parent[DescriptorRow.LogMajorAxis]) + pd.MajorAxisUm).ToArray();
         Near(pd.MajorAxisUm * v0.ScaleMajor, wd.MajorAxisUm, 1e-6, "warped major");
         Near(Math.Exp(v0.Row[DescriptorRow.LogMajorAxis]) * pd.MajorAxisUm / shapes[4].MajorAxisUm, wd.MajorAxisUm, 1e-6, "sampled major");
-        Assert.Equal(3, sampledAxes.Length);
     }
 
     [Fact]
