@@ -32,6 +32,10 @@ public abstract record Prior
 /// <summary>Uniform prior on [<paramref name="Low"/>, <paramref name="High"/>].</summary>
 public sealed record UniformPrior(double Low, double High) : Prior
 {
+    /// <summary>Upper end of the support; must exceed <see cref="Low"/> (both finite).</summary>
+    public double High { get; init; } = double.IsFinite(Low) && double.IsFinite(High) && High > Low
+        ? High : throw new ArgumentException($"uniform prior needs finite bounds with low < high, got [{Low}, {High}]");
+
     public override double LogPdf(double x) => x >= Low && x <= High ? -Math.Log(High - Low) : double.NegativeInfinity;
     public override double Lower => Low;
     public override double Upper => High;
@@ -42,6 +46,9 @@ public sealed record UniformPrior(double Low, double High) : Prior
 /// <summary>Normal prior N(<paramref name="Mean"/>, <paramref name="Sd"/>²).</summary>
 public sealed record NormalPrior(double Mean, double Sd) : Prior
 {
+    /// <summary>Standard deviation (&gt; 0).</summary>
+    public double Sd { get; init; } = Sd > 0 && double.IsFinite(Sd) ? Sd : throw new ArgumentException($"normal prior sd must be positive, got {Sd}");
+
     public override double LogPdf(double x)
     {
         double z = (x - Mean) / Sd;
@@ -56,6 +63,9 @@ public sealed record NormalPrior(double Mean, double Sd) : Prior
 /// <summary>Log-normal prior: log x ~ N(<paramref name="Mu"/>, <paramref name="Sigma"/>²); density in x's physical units.</summary>
 public sealed record LogNormalPrior(double Mu, double Sigma) : Prior
 {
+    /// <summary>Standard deviation of log x (&gt; 0).</summary>
+    public double Sigma { get; init; } = Sigma > 0 && double.IsFinite(Sigma) ? Sigma : throw new ArgumentException($"log-normal prior sigma must be positive, got {Sigma}");
+
     public override double LogPdf(double x)
     {
         if (!(x > 0)) return double.NegativeInfinity;

@@ -127,6 +127,9 @@ public class AdaptiveMetropolisTests
         // Log-normal density at x = e: exp(−(1 − 0)²/2)/(e·sqrt(2π)).
         Assert.Equal(-0.5 - 1 - 0.5 * Math.Log(2 * Math.PI), new LogNormalPrior(0, 1).LogPdf(Math.E), 14);
         Assert.True(double.IsNegativeInfinity(new LogNormalPrior(0, 1).LogPdf(-1)));
+        Assert.Throws<ArgumentException>(() => new NormalPrior(0, 0));
+        Assert.Throws<ArgumentException>(() => new UniformPrior(2, 1));
+        Assert.Throws<ArgumentException>(() => new LogNormalPrior(0, -1));
         var rng = new Random(4);
         var draws = Enumerable.Range(0, 20000).Select(_ => new LogNormalPrior(0.5, 0.4).Sample(rng)).ToArray();
         Assert.InRange(draws.Average(), Math.Exp(0.5 + 0.08) * 0.98, Math.Exp(0.5 + 0.08) * 1.02);
