@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
@@ -8,122 +9,157 @@ namespace ShapeStudy.Imaging;
 /// match skimage's exactly; background is 0.
 /// </summary>
 /// <remarks>
-/// Two-pass union-find over voxel indices: z-slabs are labelled in parallel (each root is the smallest voxel index
-/// of its set, links always go from the larger root to the smaller), slab borders are merged, and a raster pass
-/// numbers the roots.
+/// Two-pass algorithm with a union-find over provisional labels. Z-slabs are scanned in parallel; a slab creates
+/// provisional labels slabStart + 1, slabStart + 2, … so labels grow in raster order. Unions link the larger root to
+/// the smaller, hence each set's root is the label created at the component's first voxel. Slab borders are merged,
+/// roots are numbered in order, and a parallel pass writes the final ids.
 /// </remarks>
 public static class ConnectedComponents
 {
     /// <summary>Labels the non-zero voxels of <paramref name="mask"/>. Spacing and origin are kept.</summary>
     public static (Volume<int> Labels, int Count) Label(Volume<byte> mask, int connectivity = 26)
     {
-        var offsets = BackwardOffsets(connectivity);
+        var pattern = NeighbourPattern(connectivity);
         int nz = mask.NZ, ny = mask.NY, nx = mask.NX;
         int plane = ny * nx;
         var m = mask.Data;
-        var parent = new int[m.Length];
+        // Every label is written in the scan (0 for background) and parent only where a label is created.
+        var labels = GC.AllocateUninitializedArray<int>(m.Length);
+        var parent = GC.AllocateUninitializedArray<int>(m.Length + 1);
+        bool full26 = connectivity == 26;
 
-        int slabs = Math.Max(1, Math.Min(nz, Environment.ProcessorCount * 2));
+        int slabs = Math.Max(1, Math.Min(nz, Environment.ProcessorCount * 4));
         var starts = new int[slabs + 1];
         for (int s = 0; s <= slabs; s++) starts[s] = (int)((long)nz * s / slabs);
+        var created = new int[slabs];
+        Parallel.For(0, slabs, s => created[s] = ScanSlab(m, labels, parent, ny, nx, starts[s], starts[s + 1], pattern, full26));
 
-        Parallel.For(0, slabs, s => ScanSlab(m, parent, ny, nx, starts[s], starts[s + 1], starts[s], offsets));
         for (int s = 1; s < slabs; s++)
-        {
-            int z = starts[s];
-            // Only the links reaching into plane z-1 were skipped inside the slab.
-            MergePlane(m, parent, ny, nx, z, offsets);
-        }
+            if (created[s] > 0 && created[s - 1] > 0) MergeSlabBorder(labels, parent, ny, nx, starts[s], pattern);
 
-        var labels = new int[m.Length];
+        // Number the roots in creation (= raster) order. Every parent link points to a smaller label, so visiting
+        // labels in increasing order lets parent[l] be replaced by −(final id): a non-root takes its parent's.
+        var map = parent;
         int count = 0;
-        for (int i = 0; i < m.Length; i++)
+        for (int s = 0; s < slabs; s++)
         {
-            if (m[i] == 0) continue;
-            int root = Find(parent, i);
-            if (root == i) labels[i] = ++count;
-            else labels[i] = labels[root];
+            int baseLabel = starts[s] * plane;
+            for (int l = baseLabel + 1; l <= baseLabel + created[s]; l++)
+            {
+                int p = parent[l];
+                map[l] = p == l ? -(++count) : map[p];
+            }
         }
+        Parallel.For(0, nz, z =>
+        {
+            for (int i = z * plane, end = i + plane; i < end; i++)
+            {
+                int l = labels[i];
+                if (l != 0) labels[i] = -map[l];
+            }
+        });
         return (mask.WithData(labels), count);
     }
 
-    private readonly record struct Offset(int Dz, int Dy, int Dx);
-
-    /// <summary>Neighbours visited before the current voxel in raster order.</summary>
-    private static Offset[] BackwardOffsets(int connectivity)
+    /// <summary>
+    /// Earlier neighbours by row: (dz, dy, dxMin, dxMax) for the rows (z−1, y−1), (z−1, y), (z−1, y+1), (z, y−1);
+    /// the in-row neighbour (z, y, x−1) is always included.
+    /// </summary>
+    private static (int Dz, int Dy, int DxMin, int DxMax)[] NeighbourPattern(int connectivity) => connectivity switch
     {
-        if (connectivity is not (6 or 18 or 26))
-            throw new ArgumentOutOfRangeException(nameof(connectivity), connectivity, "connectivity must be 6, 18 or 26");
-        int maxManhattan = connectivity == 6 ? 1 : connectivity == 18 ? 2 : 3;
-        var list = new List<Offset>();
-        for (int dz = -1; dz <= 0; dz++)
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++)
-                {
-                    if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0))) continue;
-                    if (Math.Abs(dz) + Math.Abs(dy) + Math.Abs(dx) > maxManhattan) continue;
-                    list.Add(new Offset(dz, dy, dx));
-                }
-        return [.. list];
-    }
+        6 => [(-1, 0, 0, 0), (0, -1, 0, 0)],
+        18 => [(-1, -1, 0, 0), (-1, 0, -1, 1), (-1, 1, 0, 0), (0, -1, -1, 1)],
+        26 => [(-1, -1, -1, 1), (-1, 0, -1, 1), (-1, 1, -1, 1), (0, -1, -1, 1)],
+        _ => throw new ArgumentOutOfRangeException(nameof(connectivity), connectivity, "connectivity must be 6, 18 or 26"),
+    };
 
-    private static void ScanSlab(byte[] m, int[] parent, int ny, int nx, int z0, int z1, int zMin, Offset[] offsets)
+    private static int ScanSlab(byte[] m, int[] labels, int[] parent, int ny, int nx, int z0, int z1, (int Dz, int Dy, int DxMin, int DxMax)[] pattern, bool full26)
     {
         int plane = ny * nx;
+        int next = z0 * plane;           // provisional labels of this slab: z0·plane + 1 …
+        int first = next;
+        Span<int> rowBase = stackalloc int[pattern.Length];
+        Span<int> dxMin = stackalloc int[pattern.Length];
+        Span<int> dxMax = stackalloc int[pattern.Length];
         for (int z = z0; z < z1; z++)
             for (int y = 0; y < ny; y++)
             {
+                int rows = 0;
+                foreach (var p in pattern)
+                {
+                    int zz = z + p.Dz, yy = y + p.Dy;
+                    if (zz < z0 || (uint)yy >= (uint)ny) continue;   // neighbours before the slab come in the merge
+                    rowBase[rows] = (zz * ny + yy) * nx;
+                    dxMin[rows] = p.DxMin; dxMax[rows] = p.DxMax;
+                    rows++;
+                }
                 int rowStart = (z * ny + y) * nx;
                 for (int x = 0; x < nx; x++)
                 {
                     int i = rowStart + x;
-                    if (m[i] == 0) continue;
-                    int root = i;
-                    parent[i] = i;
-                    foreach (var o in offsets)
+                    if (m[i] == 0) { labels[i] = 0; continue; }
+                    int cur = x > 0 ? labels[i - 1] : 0;
+                    // 26-connectivity: when the left voxel is foreground, columns x−1 and x of the earlier rows are
+                    // its neighbours too and already joined to its set; only column x+1 can add a link.
+                    int skipTo = full26 && cur != 0 ? x + 1 : int.MinValue;
+                    for (int k = 0; k < rows; k++)
                     {
-                        int zz = z + o.Dz, yy = y + o.Dy, xx = x + o.Dx;
-                        if (zz < zMin || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
-                        int j = i + o.Dz * plane + o.Dy * nx + o.Dx;
-                        if (m[j] == 0) continue;
-                        root = Union(parent, root, j);
+                        int lo = Math.Max(Math.Max(x + dxMin[k], skipTo), 0), hi = Math.Min(x + dxMax[k], nx - 1);
+                        int b = rowBase[k];
+                        for (int xx = lo; xx <= hi; xx++)
+                        {
+                            int l = labels[b + xx];
+                            if (l == 0 || l == cur) continue;
+                            cur = cur == 0 ? l : Union(parent, cur, l);
+                        }
+                    }
+                    if (cur == 0)
+                    {
+                        cur = ++next;
+                        parent[cur] = cur;
+                    }
+                    labels[i] = cur;
+                }
+            }
+        return next - first;
+    }
+
+    private static void MergeSlabBorder(int[] labels, int[] parent, int ny, int nx, int z, (int Dz, int Dy, int DxMin, int DxMax)[] pattern)
+    {
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++)
+            {
+                int l = labels[(z * ny + y) * nx + x];
+                if (l == 0) continue;
+                foreach (var p in pattern)
+                {
+                    if (p.Dz == 0) continue;
+                    int yy = y + p.Dy;
+                    if ((uint)yy >= (uint)ny) continue;
+                    int b = ((z - 1) * ny + yy) * nx;
+                    for (int xx = Math.Max(x + p.DxMin, 0); xx <= Math.Min(x + p.DxMax, nx - 1); xx++)
+                    {
+                        int o = labels[b + xx];
+                        if (o != 0) Union(parent, l, o);
                     }
                 }
             }
     }
 
-    private static void MergePlane(byte[] m, int[] parent, int ny, int nx, int z, Offset[] offsets)
-    {
-        int plane = ny * nx;
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++)
-            {
-                int i = (z * ny + y) * nx + x;
-                if (m[i] == 0) continue;
-                foreach (var o in offsets)
-                {
-                    if (o.Dz == 0) continue;
-                    int yy = y + o.Dy, xx = x + o.Dx;
-                    if ((uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
-                    int j = i - plane + o.Dy * nx + o.Dx;
-                    if (m[j] != 0) Union(parent, i, j);
-                }
-            }
-    }
-
     /// <summary>Root with path halving.</summary>
-    private static int Find(int[] parent, int i)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Find(int[] parent, int l)
     {
-        while (parent[i] != i)
+        while (parent[l] != l)
         {
-            int p = parent[i];
-            parent[i] = parent[p];
-            i = parent[i];
+            int grandparent = parent[parent[l]];
+            parent[l] = grandparent;
+            l = grandparent;
         }
-        return i;
+        return l;
     }
 
-    /// <summary>Joins the sets of a and b; the smaller root index becomes the root. Returns the new root.</summary>
+    /// <summary>Joins the sets of a and b; the smaller root becomes the root. Returns the new root.</summary>
     private static int Union(int[] parent, int a, int b)
     {
         int ra = Find(parent, a), rb = Find(parent, b);
