@@ -108,6 +108,30 @@ public class TiffTests
     }
 
     [Fact]
+    public void BigTiffBigEndianDecodes()
+    {
+        var fx = Reference.Data.GetProperty("fixtures");
+        var img = TiffReader.Read(Reference.Fixture("bigtiff_be_uint16.tif"));
+        Assert.Equal(FixtureShape, img.Voxels.Shape);
+        Assert.Equal(fx.GetProperty("uint16_sum").GetDouble(), Sum(img));
+        Assert.Equal(fx.GetProperty("uint16_probe_1_7_3").GetDouble(), img.Voxels[1, 7, 3]);
+        Assert.False(img.HasFileSpacing);
+    }
+
+    [Fact]
+    public void ImageJSingleIfdContiguousStackReadsAllSlices()
+    {
+        var fx = Reference.Data.GetProperty("fixtures");
+        var img = TiffReader.Read(Reference.Fixture("imagej_single_ifd_uint8.tif"));
+        Assert.Equal(FixtureShape, img.Voxels.Shape);
+        Assert.Equal(fx.GetProperty("uint8_sum").GetDouble(), Sum(img));
+        Assert.Equal(fx.GetProperty("uint8_probe_2_12_10").GetDouble(), img.Voxels[2, 12, 10]);
+        Assert.True(img.HasFileSpacing);
+        Assert.Equal(0.235, img.Voxels.Spacing.Z, 9);
+        Assert.Equal(0.15, img.Voxels.Spacing.X, 6);
+    }
+
+    [Fact]
     public void ImageJResolutionAndSpacingGiveMicrons()
     {
         var img = TiffReader.Read(Reference.Fixture("imagej_float32_spacing.tif"));

@@ -85,6 +85,11 @@ def write_fixtures(train_raw, train_labels):
                      photometric="minisblack")
     tifffile.imwrite(os.path.join(FIX, "imagej_float32_spacing.tif"), cropf, imagej=True,
                      resolution=(1 / 0.4, 1 / 0.3), metadata={"spacing": 2.5, "unit": "um", "axes": "ZYX"})
+    tifffile.imwrite(os.path.join(FIX, "bigtiff_be_uint16.tif"), crop16, bigtiff=True, byteorder=">",
+                     rowsperstrip=3, photometric="minisblack")
+    # ImageJ hyperstack with a single IFD and all slices stored contiguously after it
+    tifffile.imwrite(os.path.join(FIX, "imagej_single_ifd_uint8.tif"), crop8, imagej=True, truncate=True,
+                     resolution=(1 / 0.15, 1 / 0.15), metadata={"spacing": 0.235, "unit": "micron", "axes": "ZYX"})
     for name, comp in (("lzw_uint8.tif", "tiff_lzw"), ("packbits_uint8.tif", "packbits"),
                        ("jpeg_uint8.tif", "jpeg")):
         pages = [Image.fromarray(p) for p in crop8]
