@@ -242,9 +242,10 @@ internal sealed class TiffFile
     public long[] Integers(TiffEntry e)
     {
         if (e.ValueOffset < 0) throw Error($"tag {e.Tag} has unknown field type {e.Type}");
-        if (e.Count < 0 || e.Count > Bytes.Length) throw Error($"tag {e.Tag} declares an impossible count {e.Count}");
-        var v = new long[e.Count];
         int size = TypeSize(e.Type);
+        if (e.Count < 0 || e.Count > Bytes.Length || e.ValueOffset + e.Count * size > Bytes.Length)
+            throw Error($"truncated or corrupt: tag {e.Tag} declares {e.Count} values that do not fit in the file");
+        var v = new long[e.Count];
         for (long i = 0; i < e.Count; i++)
         {
             long at = e.ValueOffset + i * size;
@@ -316,9 +317,11 @@ internal sealed class PageLayout
         }
         var p = new PageLayout();
         if (!ifd.ContainsKey(256) || !ifd.ContainsKey(257)) throw f.Error($"page {index} lacks ImageWidth/ImageLength");
-        p.Width = checked((int)One(256, 0));
-        p.Height = checked((int)One(257, 0));
-        if (p.Width <= 0 || p.Height <= 0) throw f.Error($"page {index} has an empty size {p.Height}x{p.Width}");
+        long width = One(256, 0), height = One(257, 0);
+        if (width <= 0 || height <= 0 || width * height > Array.MaxLength / 4)
+            throw f.Error($"page {index} has an invalid size {height}x{width}");
+        p.Width = (int)width;
+        p.Height = (int)height;
         int spp = (int)One(277, 1);
         if (spp != 1) throw f.Error($"page {index} has {spp} samples per pixel; only single-channel grey-level images are supported");
         if (ifd.ContainsKey(322) || ifd.ContainsKey(324))

@@ -9,6 +9,7 @@ namespace ShapeStudy.Imaging;
 /// Writes (Z, Y, X) volumes as uncompressed little-endian multi-page ImageJ TIFF stacks (one page per z slice) with
 /// the spacing in µm stored the ImageJ way: XResolution/YResolution = pixels per µm, "unit=micron" and
 /// "spacing=" (z step) in the ImageDescription. Files are written to path + ".tmp" and renamed when complete.
+/// The volume's Origin is not stored (TIFF has no field for it); the output is limited to 4 GiB (classic TIFF).
 /// </summary>
 public static class TiffWriter
 {
