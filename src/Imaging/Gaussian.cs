@@ -60,7 +60,9 @@ public static class Gaussian
     /// </summary>
     public static double[] Kernel(double sigma, double truncate = 4.0)
     {
-        int r = (int)(truncate * sigma + 0.5);
+        double radius = truncate * sigma + 0.5;
+        if (!(radius < 1 << 24)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "kernel radius truncate·σ is too large (σ in voxels)");
+        int r = (int)radius;
         var w = new double[2 * r + 1];
         double s2 = sigma * sigma, sum = 0;
         for (int i = -r; i <= r; i++) { w[i + r] = Math.Exp(-0.5 / s2 * i * i); }
