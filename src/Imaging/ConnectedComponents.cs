@@ -26,13 +26,12 @@ public static class ConnectedComponents
         // Every label is written in the scan (0 for background) and parent only where a label is created.
         var labels = GC.AllocateUninitializedArray<int>(m.Length);
         var parent = GC.AllocateUninitializedArray<int>(m.Length + 1);
-        bool full26 = connectivity == 26;
 
         int slabs = Math.Max(1, Math.Min(nz, Environment.ProcessorCount * 4));
         var starts = new int[slabs + 1];
         for (int s = 0; s <= slabs; s++) starts[s] = (int)((long)nz * s / slabs);
         var created = new int[slabs];
-        Parallel.For(0, slabs, s => created[s] = ScanSlab(m, labels, parent, ny, nx, starts[s], starts[s + 1], pattern, full26));
+        Parallel.For(0, slabs, s => created[s] = ScanSlab(m, labels, parent, ny, nx, starts[s], starts[s + 1], pattern));
 
         for (int s = 1; s < slabs; s++)
             if (created[s] > 0 && created[s - 1] > 0) MergeSlabBorder(labels, parent, ny, nx, starts[s], pattern);
@@ -63,7 +62,7 @@ public static class ConnectedComponents
 
     /// <summary>
     /// Earlier neighbours by row: (dz, dy, dxMin, dxMax) for the rows (z−1, y−1), (z−1, y), (z−1, y+1), (z, y−1);
-    /// the in-row neighbour (z, y, x−1) is always included.
+    /// within the current row, voxels are joined as runs.
     /// </summary>
     private static (int Dz, int Dy, int DxMin, int DxMax)[] NeighbourPattern(int connectivity) => connectivity switch
     {
@@ -73,7 +72,7 @@ public static class ConnectedComponents
         _ => throw new ArgumentOutOfRangeException(nameof(connectivity), connectivity, "connectivity must be 6, 18 or 26"),
     };
 
-    private static int ScanSlab(byte[] m, int[] labels, int[] parent, int ny, int nx, int z0, int z1, (int Dz, int Dy, int DxMin, int DxMax)[] pattern, bool full26)
+    private static int ScanSlab(byte[] m, int[] labels, int[] parent, int ny, int nx, int z0, int z1, (int Dz, int Dy, int DxMin, int DxMax)[] pattern)
     {
         int plane = ny * nx;
         int next = z0 * plane;           // provisional labels of this slab: z0·plane + 1 …
@@ -94,21 +93,27 @@ public static class ConnectedComponents
                     rows++;
                 }
                 int rowStart = (z * ny + y) * nx;
-                for (int x = 0; x < nx; x++)
+                var maskRow = m.AsSpan(rowStart, nx);
+                var labelRow = labels.AsSpan(rowStart, nx);
+                int x = 0;
+                while (x < nx)
                 {
-                    int i = rowStart + x;
-                    if (m[i] == 0) { labels[i] = 0; continue; }
-                    int cur = x > 0 ? labels[i - 1] : 0;
-                    // 26-connectivity: when the left voxel is foreground, columns x−1 and x of the earlier rows are
-                    // its neighbours too and already joined to its set; only column x+1 can add a link.
-                    int skipTo = full26 && cur != 0 ? x + 1 : int.MinValue;
+                    // Background run (vectorised search), then a foreground run [xs, xe].
+                    int offset = maskRow[x..].IndexOfAnyExcept((byte)0);
+                    int xs = offset < 0 ? nx : x + offset;
+                    labelRow[x..xs].Clear();
+                    if (xs == nx) break;
+                    int runLength = maskRow[xs..].IndexOf((byte)0);
+                    int xe = runLength < 0 ? nx - 1 : xs + runLength - 1;
+                    // A run is connected along x; its earlier neighbours are columns [xs + dxMin, xe + dxMax] of
+                    // each earlier row.
+                    int cur = 0;
                     for (int k = 0; k < rows; k++)
                     {
-                        int lo = Math.Max(Math.Max(x + dxMin[k], skipTo), 0), hi = Math.Min(x + dxMax[k], nx - 1);
-                        int b = rowBase[k];
-                        for (int xx = lo; xx <= hi; xx++)
+                        int lo = Math.Max(xs + dxMin[k], 0), hi = Math.Min(xe + dxMax[k], nx - 1);
+                        var neighbours = labels.AsSpan(rowBase[k] + lo, hi - lo + 1);
+                        foreach (int l in neighbours)
                         {
-                            int l = labels[b + xx];
                             if (l == 0 || l == cur) continue;
                             cur = cur == 0 ? l : Union(parent, cur, l);
                         }
@@ -118,7 +123,8 @@ public static class ConnectedComponents
                         cur = ++next;
                         parent[cur] = cur;
                     }
-                    labels[i] = cur;
+                    labelRow[xs..(xe + 1)].Fill(cur);
+                    x = xe + 1;
                 }
             }
         return next - first;
