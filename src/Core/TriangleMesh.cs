@@ -87,27 +87,24 @@ public sealed class TriangleMesh
     /// </summary>
     public (int Boundary, int NonManifold, int Misoriented, int Edges) EdgeTopology()
     {
-        var directed = new Dictionary<long, int>();
+        // Count each directed edge (a → b); an undirected edge is looked up under (min, max).
+        var directed = new Dictionary<(int, int), int>(Triangles.Length);
         for (int t = 0; t < Triangles.Length; t += 3)
             for (int k = 0; k < 3; k++)
             {
-                long key = EdgeKey(Triangles[t + k], Triangles[t + (k + 1) % 3]);
+                var key = (Triangles[t + k], Triangles[t + (k + 1) % 3]);
                 directed[key] = directed.GetValueOrDefault(key) + 1;
             }
         int boundary = 0, nonManifold = 0, misoriented = 0, edges = 0;
-        var seen = new HashSet<long>();
-        foreach (var (key, count) in directed)
+        foreach (var ((a, b), count) in directed)
         {
-            int a = (int)(key >> 32), b = (int)(key & 0xffffffff);
-            long undirected = a < b ? key : EdgeKey(b, a);
-            if (!seen.Add(undirected)) continue;
+            int rev = directed.GetValueOrDefault((b, a));
+            if (a > b && rev > 0) continue;    // counted with its reverse (b, a)
             edges++;
-            int fwd = directed.GetValueOrDefault(EdgeKey(Math.Min(a, b), Math.Max(a, b)));
-            int rev = directed.GetValueOrDefault(EdgeKey(Math.Max(a, b), Math.Min(a, b)));
-            int uses = fwd + rev;
+            int uses = count + rev;
             if (uses == 1) boundary++;
             else if (uses > 2) nonManifold++;
-            else if (fwd != 1 || rev != 1) misoriented++;
+            else if (count != 1 || rev != 1) misoriented++;
         }
         return (boundary, nonManifold, misoriented, edges);
     }
@@ -137,8 +134,6 @@ public sealed class TriangleMesh
         }
         return new TriangleMesh(v, (int[])Triangles.Clone());
     }
-
-    private static long EdgeKey(int a, int b) => ((long)a << 32) | (uint)b;
 
     private double Det(int a, int b, int c)
     {

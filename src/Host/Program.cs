@@ -1,1 +1,3 @@
-return 0;
+using ShapeStudy.Host;
+
+return await Cli.RunAsync(args);

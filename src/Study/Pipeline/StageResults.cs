@@ -93,7 +93,11 @@ public sealed record FitResult(string CellId, string Observed, double? TrueValue
 /// <summary>JSON (de)serialization of stage payloads and results, with one set of options.</summary>
 public static class StageJson
 {
-    public static readonly JsonSerializerOptions Options = new() { WriteIndented = false, IncludeFields = false };
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = false,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, Options);
 

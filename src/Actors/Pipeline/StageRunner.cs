@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ShapeStudy.Core;
+using ShapeStudy.Imaging;
+using ShapeStudy.Physics;
+using ShapeStudy.ShapeSpace;
+using ShapeStudy.Study.Pipeline;
+using ShapeStudy.Study.Storage;
+
+namespace ShapeStudy.Actors.Pipeline;
+
+/// <summary>
+/// Runs one planned task: decodes its payload, calls the pure kernels (Imaging, ShapeSpace, Physics, Statistics),
+/// stores the artifacts it makes and returns its result as JSON. No actor code: workers call it off their mailbox thread.
+/// </summary>
+public sealed partial class StageRunner(ArtifactStore store)
+{
+    /// <summary>Runs <paramref name="task"/> and returns the result JSON.</summary>
+    public string Run(PlannedTask task) => task.Stage switch
+    {
+        Stages.Segment => StageJson.Write(Segment(StageJson.Read<SegmentPayload>(task.PayloadJson))),
+        Stages.LoadMesh => StageJson.Write(LoadMesh(StageJson.Read<LoadMeshPayload>(task.PayloadJson))),
+        Stages.Surface => StageJson.Write(Surface(StageJson.Read<SurfacePayload>(task.PayloadJson))),
+        Stages.Describe => StageJson.Write(Describe(StageJson.Read<DescribePayload>(task.PayloadJson))),
+        Stages.ShapeModel => StageJson.Write(ShapeModel(StageJson.Read<ShapeModelPayload>(task.PayloadJson))),
+        Stages.Variant => StageJson.Write(Variant(StageJson.Read<VariantPayload>(task.PayloadJson))),
+        Stages.Simulate => StageJson.Write(Simulate(StageJson.Read<SimulatePayload>(task.PayloadJson))),
+        Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
+        Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
+        _ => throw new ArgumentException($"unknown stage '{task.Stage}'"),
+    };
+
+    private SegmentResult Segment(SegmentPayload p)
+    {
+        var spacing = p.SpacingUm is { } s ? new Spacing(s[0], s[1], s[2]) : (Spacing?)null;
+        var image = TiffReader.Read(p.Path, spacing);
+        var seg = ClassicalSegmentation.Run(image, new ClassicalSegmentationOptions(p.SigmaUm,
+            p.Bright ? ForegroundPolarity.Bright : ForegroundPolarity.Dark, p.Connectivity, p.MinVolumeUm3));
+        var counts = LabelOps.VoxelCounts(seg.Labels);
+        var objects = new List<SegmentedObject>(seg.ObjectCount);
+        double voxelVolume = seg.Labels.Spacing.VoxelVolume;
+        for (int label = 1; label <= seg.ObjectCount; label++)
+            objects.Add(new SegmentedObject(label, counts[label], counts[label] * voxelVolume, store.Put(ArtifactCodecs.EncodeMask(LabelOps.CropObject(seg.Labels, label)), "mask")));
+        SegmentationScore? quality = null;
+        if (p.LabelsPath is not null)
+        {
+            var truth = TiffReader.Read(p.LabelsPath, image.Voxels.Spacing).Voxels;
+            if (truth.Shape != seg.Labels.Shape)
+                throw new InvalidDataException($"{p.LabelsPath}: ground-truth shape {truth.Shape} differs from the volume's {seg.Labels.Shape}");
+            quality = ForegroundOverlap(seg.Labels, truth, seg.ObjectCount);
+        }
+        var sp = seg.Labels.Spacing;
+        return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality);
+    }
+
+    private static SegmentationScore ForegroundOverlap(Volume<int> predicted, Volume<float> truth, int predictedObjects)
+    {
+        long both = 0, pred = 0, gt = 0;
+        var ids = new HashSet<float>();
+        for (int i = 0; i < predicted.Length; i++)
+        {
+            bool p = predicted.Data[i] > 0, g = truth.Data[i] > 0;
+            if (p) pred++;
+            if (g) { gt++; ids.Add(truth.Data[i]); }
+            if (p && g) both++;
+        }
+        double dice = pred + gt == 0 ? 1 : 2.0 * both / (pred + gt);
+        double iou = pred + gt - both == 0 ? 1 : (double)both / (pred + gt - both);
+        return new SegmentationScore(dice, iou, ids.Count, predictedObjects);
+    }
+
+    private LoadMeshResult LoadMesh(LoadMeshPayload p)
+    {
+        var mesh = ObjFormat.Read(p.Path);
+        var topology = mesh.EdgeTopology();
+        if (topology.Boundary > 0 || topology.NonManifold > 0)
+            throw new InvalidDataException($"{p.Path}: the surface is not closed ({topology.Boundary} boundary edges, {topology.NonManifold} non-manifold edges); a simulation domain needs a watertight mesh");
+        if (mesh.SignedVolume() <= 0)
+            throw new InvalidDataException($"{p.Path}: the surface encloses a non-positive volume (inside-out faces?)");
+        double voxel = Voxelizer.SpacingForTargetVoxels(mesh, p.TargetVoxels);
+        var mask = Voxelizer.Voxelize(mesh, voxel);
+        return new LoadMeshResult(store.Put(ArtifactCodecs.EncodeMesh(mesh), "mesh"), store.Put(ArtifactCodecs.EncodeMask(mask), "mask"),
+            voxel, Quality(mesh));
+    }
+
+    private SurfaceResult Surface(SurfacePayload p)
+    {
+        var mesh = MarchingCubes.Extract(ArtifactCodecs.DecodeMask(store.Get(p.Mask)));
+        return new SurfaceResult(store.Put(ArtifactCodecs.EncodeMesh(mesh), "mesh"), Quality(mesh));
+    }
+
+    private DescriptorSet Describe(DescribePayload p)
+    {
+        var mesh = ArtifactCodecs.DecodeMesh(store.Get(p.Mesh));
+        var d = p.FromMesh ? Descriptors.FromMesh(mesh) : Descriptors.FromMask(ArtifactCodecs.DecodeMask(store.Get(p.Mask)), mesh);
+        return ToSet(d);
+    }
+
+    private ShapeModelResult ShapeModel(ShapeModelPayload p)
+    {
+        var rows = p.Descriptors.Select(d => DescriptorRow.From(FromSet(d))).ToArray();
+        var model = DescriptorPca.Fit(rows, Math.Min(p.Modes, Math.Min(rows.Length - 1, DescriptorRow.Length)));
+        var variants = new List<VariantPlan>();
+        var realScores = new Dictionary<string, double[]>();
+        for (int i = 0; i < p.CellIds.Count; i++)
+        {
+            realScores[p.CellIds[i]] = model.Scores(rows[i]);
+            var rng = Seeds.Rng(Seeds.Child(p.Seed, p.CellIds[i]));
+            var sampled = VariantSampler.Sample(model, rows[i], rng, p.VariantsPerCell);
+            for (int k = 0; k < sampled.Count; k++)
+                variants.Add(new VariantPlan(p.CellIds[i], k, sampled[k].Scores, sampled[k].ScaleMajor, sampled[k].ScaleMid, sampled[k].ScaleMinor));
+        }
+        return new ShapeModelResult(DescriptorRow.Names.ToArray(), model.ExplainedVarianceRatio, realScores, variants);
+    }
+
+    private VariantResult Variant(VariantPayload p)
+    {
+        var parent = ArtifactCodecs.DecodeMask(store.Get(p.ParentMask));
+        var warped = ShapeWarp.WarpMask(parent, FromSet(p.ParentDescriptors), p.Plan.ScaleMajor, p.Plan.ScaleMid, p.Plan.ScaleMinor);
+        return new VariantResult(store.Put(ArtifactCodecs.EncodeMask(warped), "mask"));
+    }
+
+    private SimulateResult Simulate(SimulatePayload p)
+    {
+        var domain = MaskResampling.CoarsenToMaxVoxels(ArtifactCodecs.DecodeMask(store.Get(p.Mask)), p.MaxVoxels);
+        var clock = Stopwatch.StartNew();
+        var r = DiffusionDecaySimulator.Run(domain, ToModel(p.Parameters), new TimeGrid(p.DurationMs, p.DtMs));
+        double seconds = clock.Elapsed.TotalSeconds;
+        var phenotypes = r.CompartmentMeansUM.ToDictionary(kv => kv.Key, kv =>
+        {
+            var ph = Phenotypes.FromCurve(r.TimesMs, kv.Value);
+            return new TransientValues(ph.Peak, ph.TimeToPeakMs, ph.DecayTimeMs, ph.AucUMms);
+        });
+        var series = store.Put(JsonSerializer.SerializeToUtf8Bytes(new TimeseriesArtifact(r.TimesMs, r.CompartmentMeansUM)), "timeseries");
+        return new SimulateResult(phenotypes, r.Steps, r.TotalCgIterations, r.MaxResidual, r.DomainVoxels, r.DomainVolumeUm3,
+            r.SourceAreaUm2, seconds, series);
+    }
+
+    private static DiffusionDecayParameters ToModel(Study.Manifest.ParameterSet p) =>
+        new(p.DUm2PerMs, p.DecayPerMs, p.InfluxUmUmPerMs, p.PulseMs);
+
+    private static MeshQuality Quality(TriangleMesh mesh)
+    {
+        var q = SurfaceQuality.Measure(mesh);
+        return new MeshQuality(q.Vertices, q.Triangles, q.Watertight, q.EulerCharacteristic, q.AreaUm2, q.VolumeUm3,
+            q.MinAngleDeg, q.MaxAngleDeg, q.MeanEdgeUm);
+    }
+
+    /// <summary>Descriptor values by their table column names, with axes and centroid.</summary>
+    public static DescriptorSet ToSet(ShapeDescriptors d) => new(
+        new Dictionary<string, double>
+        {
+            ["volume_um3"] = d.VolumeUm3, ["surface_area_um2"] = d.SurfaceAreaUm2, ["sphericity"] = d.Sphericity,
+            ["equivalent_diameter_um"] = d.EquivalentDiameterUm, ["major_axis_um"] = d.MajorAxisUm, ["mid_axis_um"] = d.MidAxisUm,
+            ["minor_axis_um"] = d.MinorAxisUm, ["elongation"] = d.Elongation, ["flatness"] = d.Flatness,
+        },
+        new[] { d.MajorDirection.X, d.MajorDirection.Y, d.MajorDirection.Z, d.MidDirection.X, d.MidDirection.Y, d.MidDirection.Z,
+                d.MinorDirection.X, d.MinorDirection.Y, d.MinorDirection.Z },
+        new[] { d.CentroidXUm, d.CentroidYUm, d.CentroidZUm });
+
+    public static ShapeDescriptors FromSet(DescriptorSet s)
+    {
+        var v = s.Values;
+        var a = s.Axes;
+        return new ShapeDescriptors(v["volume_um3"], v["surface_area_um2"], s.Centroid[0], s.Centroid[1], s.Centroid[2],
+            v["major_axis_um"], v["mid_axis_um"], v["minor_axis_um"], v["sphericity"], v["equivalent_diameter_um"], v["elongation"],
+            v["flatness"], new Direction3(a[0], a[1], a[2]), new Direction3(a[3], a[4], a[5]), new Direction3(a[6], a[7], a[8]));
+    }
+}
+
+/// <summary>The stored form of a simulation's time series: times (ms) and mean concentration (µM) per compartment.</summary>
+public sealed record TimeseriesArtifact(double[] TimesMs, IReadOnlyDictionary<string, double[]> Means);

@@ -1,0 +1,95 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+using ShapeStudy.Actors.Pipeline;
+using ShapeStudy.Study.Manifest;
+using ShapeStudy.Study.Storage;
+
+namespace ShapeStudy.Actors;
+
+/// <summary>
+/// Runs a study on a single-node Akka.Cluster that holds both roles (coordinator and worker): the default for one
+/// machine. The coordinator is a cluster singleton; workers reach it through a singleton proxy and pull work.
+/// </summary>
+public static class StudyRunner
+{
+    /// <summary>Folder (inside the output directory) that holds the study state and the artifact store.</summary>
+    public const string StateFolder = ".shapestudy";
+
+    public static async Task<StudySummary> RunAsync(StudyManifest manifest, IStudyObserver observer, CancellationToken ct = default)
+    {
+        var outDir = manifest.Outputs.Dir;
+        Directory.CreateDirectory(outDir);
+        var artifacts = new ArtifactStore(Path.Combine(outDir, StateFolder, "artifacts"));
+        using var store = new StudyStore(Path.Combine(outDir, StateFolder, "state.db"));
+        var finished = new TaskCompletionSource<StudySummary>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var relay = new FinishRelay(observer, finished);
+
+        var system = ActorSystem.Create("shapestudy", ClusterConfig());
+        try
+        {
+            var cluster = Cluster.Get(system);
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            await cluster.JoinAsync(cluster.SelfAddress, ct);
+            await up.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+            system.ActorOf(ClusterSingletonManager.Props(
+                Props.Create(() => new StudyCoordinator(manifest, store, artifacts, relay)),
+                PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")), "coordinator");
+            var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
+                ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
+
+            var runner = new StageRunner(artifacts);
+            var node = cluster.SelfAddress.ToString();
+            for (int i = 0; i < manifest.Execution.EffectiveWorkers; i++)
+                system.ActorOf(Props.Create(() => new Worker(proxy, runner, node)), $"worker-{i}");
+
+            using var reg = ct.Register(() => finished.TrySetCanceled(ct));
+            return await finished.Task;
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        }
+    }
+
+    private static Config ClusterConfig() => ConfigurationFactory.ParseString("""
+        akka {
+          loglevel = WARNING
+          stdout-loglevel = WARNING
+          actor {
+            provider = cluster
+            # Actors get their own threads: the CPU-heavy stage work runs on the .NET thread pool and must not
+            # starve mailbox processing or cluster heartbeats.
+            default-dispatcher.executor = fork-join-executor
+            default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-factor = 1.0, parallelism-max = 4 }
+            internal-dispatcher.executor = fork-join-executor
+            internal-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-factor = 1.0, parallelism-max = 4 }
+          }
+          remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+          cluster {
+            roles = [coordinator, worker]
+            downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+            split-brain-resolver.active-strategy = keep-majority
+            singleton.hand-over-retry-interval = 200ms
+            log-info = off
+            failure-detector.acceptable-heartbeat-pause = 10s
+          }
+          coordinated-shutdown.run-by-clr-shutdown-hook = off
+        }
+        """);
+
+    private sealed class FinishRelay(IStudyObserver inner, TaskCompletionSource<StudySummary> done) : IStudyObserver
+    {
+        public void OnProgress(IReadOnlyList<StageProgress> stages) => inner.OnProgress(stages);
+        public void OnTaskFailed(string stage, string subject, string error) => inner.OnTaskFailed(stage, subject, error);
+        public void OnFinished(StudySummary summary)
+        {
+            inner.OnFinished(summary);
+            done.TrySetResult(summary);
+        }
+    }
+}

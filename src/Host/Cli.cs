@@ -1,0 +1,82 @@
+using System.CommandLine;
+using ShapeStudy.Actors;
+using ShapeStudy.Study.Manifest;
+
+namespace ShapeStudy.Host;
+
+/// <summary>The <c>shapestudy</c> command line: <c>run</c> and <c>validate</c> a study manifest.</summary>
+public static class Cli
+{
+    /// <summary>Exit code for a manifest that failed validation (nothing ran).</summary>
+    public const int InvalidManifest = 2;
+    /// <summary>Exit code for a study that ran but had a study-level failure.</summary>
+    public const int StudyFailed = 1;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var output = stdout ?? Console.Out;
+        var errors = stderr ?? Console.Error;
+        var root = new RootCommand("ShapeStudy: segment real 3D cell geometries, learn their shape distribution, mesh and simulate "
+            + "every real and synthetic shape, and aggregate structure–phenotype statistics into Parquet.");
+
+        var runManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
+        var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of live bars (also when output is redirected or NO_COLOR is set)." };
+        var run = new Command("run", "Run a study manifest on a single-node cluster (both roles in this process).") { runManifest, plain };
+        run.SetAction((parse, ct) => RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct));
+
+        var validateManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
+        var validate = new Command("validate", "Check a manifest (keys, types, ranges, files) without running anything.") { validateManifest };
+        validate.SetAction(parse => Validate(parse.GetValue(validateManifest)!, output, errors));
+
+        root.Subcommands.Add(run);
+        root.Subcommands.Add(validate);
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static StudyManifest? Load(string path, TextWriter errors)
+    {
+        var result = ManifestLoader.Load(path);
+        if (result.Errors.Count == 0 && result.Manifest is not null) return result.Manifest;
+        foreach (var e in result.Errors) errors.WriteLine(e.ToString());
+        errors.WriteLine($"{result.Errors.Count} error(s) in {path}; nothing was run.");
+        return null;
+    }
+
+    private static int Validate(string path, TextWriter output, TextWriter errors)
+    {
+        var m = Load(path, errors);
+        if (m is null) return InvalidManifest;
+        int files = m.VolumeInputs.Count() + m.MeshInputs.Sum(i => i.Files.Count);
+        output.WriteLine($"{path}: valid. study '{m.Study.Id}', {m.Inputs.Count} inputs ({files} files), "
+            + $"{m.Simulation.Parameters.Count} parameter set(s), {m.ShapeSpace.VariantsPerCell} variants per cell, outputs → {m.Outputs.Dir}");
+        return 0;
+    }
+
+    private static async Task<int> RunStudy(string path, bool plain, TextWriter output, TextWriter errors, CancellationToken ct)
+    {
+        var m = Load(path, errors);
+        if (m is null) return InvalidManifest;
+        bool live = !plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null && output == Console.Out;
+        output.WriteLine($"study '{m.Study.Id}' → {m.Outputs.Dir} ({m.Execution.EffectiveWorkers} worker slots)");
+        StudySummary summary;
+        try
+        {
+            summary = live ? await LiveProgress.RunAsync(m, ct) : await StudyRunner.RunAsync(m, new PlainProgress(output), ct);
+        }
+        catch (OperationCanceledException)
+        {
+            errors.WriteLine("cancelled; completed tasks are kept and a re-run resumes from them.");
+            return 130;
+        }
+        PrintSummary(summary, output);
+        foreach (var e in summary.Errors) errors.WriteLine($"error: {e}");
+        return summary.Succeeded ? 0 : StudyFailed;
+    }
+
+    private static void PrintSummary(StudySummary s, TextWriter output)
+    {
+        output.WriteLine($"done in {s.Elapsed.TotalSeconds:F1} s: {s.Tasks} tasks, {s.Executed} executed, {s.Cached} cached, {s.Failed} failed");
+        foreach (var (table, rows) in s.Tables)
+            output.WriteLine($"  {Path.Combine(s.OutputDir, table + ".parquet")}  {rows} rows");
+    }
+}

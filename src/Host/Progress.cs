@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using ShapeStudy.Actors;
+using ShapeStudy.Study.Manifest;
+using Spectre.Console;
+
+namespace ShapeStudy.Host;
+
+/// <summary>Plain progress lines (for logs and redirected output): one line per stage change, at most one per second.</summary>
+public sealed class PlainProgress(TextWriter output) : IStudyObserver
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Dictionary<string, int> _lastFinished = new();
+    private TimeSpan _lastPrint = TimeSpan.FromSeconds(-10);
+
+    public void OnProgress(IReadOnlyList<StageProgress> stages)
+    {
+        var changed = stages.Where(s => _lastFinished.GetValueOrDefault(s.Stage, -1) != s.Done + s.Cached + s.Failed).ToList();
+        bool anyStageCompleted = changed.Any(s => s.Done + s.Cached + s.Failed == s.Total);
+        if (changed.Count == 0 || (!anyStageCompleted && _clock.Elapsed - _lastPrint < TimeSpan.FromSeconds(1))) return;
+        _lastPrint = _clock.Elapsed;
+        foreach (var s in changed)
+        {
+            _lastFinished[s.Stage] = s.Done + s.Cached + s.Failed;
+            output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:F1}s] {s.Stage,-13} {s.Done + s.Cached + s.Failed,5}/{s.Total,-5} done {s.Done}, cached {s.Cached}, failed {s.Failed}, running {s.Running}");
+        }
+    }
+
+    public void OnTaskFailed(string stage, string subject, string error) =>
+        output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:F1}s] FAILED {stage} {subject}: {error}");
+
+    public void OnFinished(StudySummary summary) { }
+}
+
+/// <summary>Live Spectre.Console progress bars, one per stage.</summary>
+public static class LiveProgress
+{
+    public static async Task<StudySummary> RunAsync(StudyManifest manifest, CancellationToken ct)
+    {
+        StudySummary? summary = null;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx => summary = await StudyRunner.RunAsync(manifest, new Bars(ctx), ct));
+        return summary!;
+    }
+
+    private sealed class Bars(ProgressContext ctx) : IStudyObserver
+    {
+        private readonly Dictionary<string, ProgressTask> _bars = new();
+
+        public void OnProgress(IReadOnlyList<StageProgress> stages)
+        {
+            lock (_bars)
+                foreach (var s in stages)
+                {
+                    if (!_bars.TryGetValue(s.Stage, out var bar)) _bars[s.Stage] = bar = ctx.AddTask(s.Stage);
+                    bar.MaxValue = Math.Max(1, s.Total);
+                    bar.Value = s.Done + s.Cached + s.Failed;
+                    bar.Description = $"{s.Stage,-13} {s.Done + s.Cached + s.Failed}/{s.Total}" + (s.Cached > 0 ? $" [grey](cached {s.Cached})[/]" : "")
+                        + (s.Failed > 0 ? $" [red](failed {s.Failed})[/]" : "");
+                }
+        }
+
+        public void OnTaskFailed(string stage, string subject, string error) =>
+            AnsiConsole.MarkupLine($"[red]FAILED[/] {Markup.Escape(stage)} {Markup.Escape(subject)}: {Markup.Escape(error)}");
+
+        public void OnFinished(StudySummary summary) { }
+    }
+}
