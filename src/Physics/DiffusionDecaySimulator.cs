@@ -34,7 +34,7 @@ public sealed record SimulationResult(double[] TimesMs, IReadOnlyDictionary<stri
 
 /// <summary>
 /// Finite-volume diffusion–decay on a voxel domain with an influx pulse through a source patch of the membrane,
-/// integrated with implicit (backward) Euler and solved per step by Jacobi-preconditioned conjugate gradients.
+/// integrated with implicit (backward) Euler and solved per step by conjugate gradients preconditioned with an aggregation-multigrid V-cycle.
 /// </summary>
 /// <remarks>
 /// Unknowns are the mean concentrations (µM) of the foreground voxels. Neighbouring foreground voxels across a face
@@ -215,7 +215,33 @@ public sealed class DiffusionDecayDomain
         _sourceCompartment = top.ToArray();
         _farCompartment = bottom.ToArray();
         SourceAreaUm2 = totalSource;
+
+        // Multigrid hierarchy (geometry only; values are rescaled per run).
+        var fine = new AggregationMultigrid.Level { N = n, Nb = new int[6 * n], KOff = new double[6 * n], KDiag = new double[n], Mass = new double[n] };
+        double wx = 1 / (sp.X * sp.X), wy = 1 / (sp.Y * sp.Y), wz = 1 / (sp.Z * sp.Z);
+        var cz = new int[n]; var cy = new int[n]; var cx = new int[n];
+        for (int v = 0; v < n; v++)
+        {
+            int f = _flatIndex[v];
+            cx[v] = f % nxv; cy[v] = f / nxv % nyv; cz[v] = f / (nxv * nyv);
+            int o = 6 * v;
+            fine.Nb[o] = _xm[v]; fine.Nb[o + 1] = _xp[v]; fine.Nb[o + 2] = _ym[v];
+            fine.Nb[o + 3] = _yp[v]; fine.Nb[o + 4] = _zm[v]; fine.Nb[o + 5] = _zp[v];
+            double diagSum = 0;
+            for (int q = 0; q < 6; q++)
+            {
+                double w = fine.Nb[o + q] == n ? 0 : (q < 2 ? wx : q < 4 ? wy : wz);
+                fine.KOff[o + q] = w;
+                diagSum += w;
+            }
+            fine.KDiag[v] = diagSum;
+            fine.Mass[v] = 1;
+        }
+        fine.AxisWeights = [wx, wy, wz];
+        _multigrid = new AggregationMultigrid(fine, cz, cy, cx);
     }
+
+    private readonly AggregationMultigrid _multigrid;
 
     /// <summary>
     /// Runs the model on this domain. <paramref name="p"/>.SourceFraction must equal <see cref="SourceFraction"/>.
@@ -260,12 +286,8 @@ public sealed class DiffusionDecayDomain
         double gx = D / (_spacing.X * _spacing.X), gy = D / (_spacing.Y * _spacing.Y), gz = D / (_spacing.Z * _spacing.Z);
         double baseDiag = 1.0 / dt + k;
         var diag = new double[n];
-        var invDiag = new double[n];
-        for (int v = 0; v < n; v++)
-        {
-            diag[v] = baseDiag + gx * _nx[v] + gy * _ny[v] + gz * _nz[v];
-            invDiag[v] = 1.0 / diag[v];
-        }
+        for (int v = 0; v < n; v++) diag[v] = baseDiag + gx * _nx[v] + gy * _ny[v] + gz * _nz[v];
+        var mg = _multigrid.CreateWorkspace(baseDiag, D);
         double voxelVolume = _spacing.VoxelVolume;
         var sourceRate = new double[_sourceVoxels.Length];
         for (int s = 0; s < sourceRate.Length; s++) sourceRate[s] = _sourceArea[s] / voxelVolume;
@@ -286,6 +308,8 @@ public sealed class DiffusionDecayDomain
         int maxIterations = Math.Max(1000, 4 * n);
         double invDt = 1.0 / dt;
 
+        var cPrev = new double[n + 1];
+        var cNext = new double[n + 1];
         for (int step = 0; step < steps; step++)
         {
             double t0 = step * dt, t1 = (step + 1) * dt;
@@ -295,9 +319,13 @@ public sealed class DiffusionDecayDomain
             for (int v = 0; v < n; v++) b[v] = c[v] * invDt;
             if (jMean != 0)
                 for (int s = 0; s < sourceRate.Length; s++) b[_sourceVoxels[s]] += jMean * sourceRate[s];
-            var (iters, res) = SolvePcg(c, b, diag, invDiag, gx, gy, gz, r, zv, pv, q, maxIterations);
+            // Initial guess: linear extrapolation of the last two steps (the previous step on the first one).
+            if (step == 0) Array.Copy(c, cNext, n);
+            else for (int v = 0; v < n; v++) cNext[v] = 2 * c[v] - cPrev[v];
+            var (iters, res) = SolvePcg(cNext, b, diag, mg, gx, gy, gz, r, zv, pv, q, maxIterations);
             totalIterations += iters;
             if (res > maxResidual) maxResidual = res;
+            (cPrev, c, cNext) = (c, cNext, cPrev);
             Record(c, step + 1, whole, source, far);
         }
         var means = new Dictionary<string, double[]> { ["whole"] = whole, ["source"] = source, ["far"] = far };
@@ -325,8 +353,8 @@ public sealed class DiffusionDecayDomain
             y[v] = diag[v] * x[v] - gx * (x[xm[v]] + x[xp[v]]) - gy * (x[ym[v]] + x[yp[v]]) - gz * (x[zm[v]] + x[zp[v]]);
     }
 
-    /// <summary>Jacobi-preconditioned CG, warm-started from x (which holds the previous step). Returns iterations and final relative residual.</summary>
-    private (int Iterations, double RelativeResidual) SolvePcg(double[] x, double[] b, double[] diag, double[] invDiag,
+    /// <summary>CG preconditioned by one aggregation-multigrid V-cycle, started from x. Returns iterations and final relative residual.</summary>
+    private (int Iterations, double RelativeResidual) SolvePcg(double[] x, double[] b, double[] diag, AggregationMultigrid.Workspace mg,
         double gx, double gy, double gz, double[] r, double[] z, double[] p, double[] q, int maxIterations)
     {
         int n = _n;
@@ -334,30 +362,31 @@ public sealed class DiffusionDecayDomain
         for (int v = 0; v < n; v++) bNorm2 += b[v] * b[v];
         if (bNorm2 == 0)
         {
-            Array.Clear(x, 0, n);
+            Array.Clear(x, 0, n + 1);
             return (0, 0);
         }
         double tol2 = DiffusionDecaySimulator.RelativeTolerance * DiffusionDecaySimulator.RelativeTolerance * bNorm2;
+        x[n] = 0;
         Apply(x, q, diag, gx, gy, gz);
-        double rNorm2 = 0, rz = 0;
+        double rNorm2 = 0;
         for (int v = 0; v < n; v++)
         {
             double rv = b[v] - q[v];
             r[v] = rv;
             rNorm2 += rv * rv;
-            double zvv = rv * invDiag[v];
-            p[v] = zvv;
-            rz += rv * zvv;
         }
+        if (rNorm2 <= tol2) return (0, Math.Sqrt(rNorm2 / bNorm2));
+        _multigrid.Apply(mg, r, z);
+        double rz = 0;
+        for (int v = 0; v < n; v++) { p[v] = z[v]; rz += r[v] * z[v]; }
         p[n] = 0;
         int it = 0;
-        while (rNorm2 > tol2 && it < maxIterations)
+        while (it < maxIterations)
         {
             Apply(p, q, diag, gx, gy, gz);
             double pq = 0;
             for (int v = 0; v < n; v++) pq += p[v] * q[v];
             double alpha = rz / pq;
-            double rzNew = 0;
             rNorm2 = 0;
             for (int v = 0; v < n; v++)
             {
@@ -365,14 +394,15 @@ public sealed class DiffusionDecayDomain
                 double rv = r[v] - alpha * q[v];
                 r[v] = rv;
                 rNorm2 += rv * rv;
-                double zvv = rv * invDiag[v];
-                z[v] = zvv;
-                rzNew += rv * zvv;
             }
+            it++;
+            if (rNorm2 <= tol2) break;
+            _multigrid.Apply(mg, r, z);
+            double rzNew = 0;
+            for (int v = 0; v < n; v++) rzNew += r[v] * z[v];
             double beta = rzNew / rz;
             rz = rzNew;
             for (int v = 0; v < n; v++) p[v] = z[v] + beta * p[v];
-            it++;
         }
         if (rNorm2 > tol2)
             throw new InvalidOperationException($"conjugate gradients did not reach relative residual {DiffusionDecaySimulator.RelativeTolerance} in {maxIterations} iterations (reached {Math.Sqrt(rNorm2 / bNorm2):E2})");

@@ -178,6 +178,25 @@ public class DiffusionDecaySimulatorTests
         Assert.Throws<ArgumentException>(() => prepared.Run(p with { SourceFraction = 0.1 }, g));
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    public void TinyAndDisconnectedDomainsConserveMass(double diffusion)
+    {
+        // A single voxel (one multigrid level) and two separate blobs (several levels, zero coupling between them).
+        var single = new Volume<byte>(1, 1, 1, Spacing.Isotropic(0.2), [1]);
+        var blobs = TestGeometry.Mask(10, 10, 30, Spacing.Isotropic(0.1), (x, y, z) =>
+            (x - 0.8) * (x - 0.8) + y * y + z * z <= 0.16 || (x + 0.9) * (x + 0.9) + y * y + z * z <= 0.09);
+        foreach (var domain in new[] { single, blobs })
+        {
+            var p = new DiffusionDecayParameters(diffusion, 0, 1.3, 1.0);
+            var r = DiffusionDecaySimulator.Run(domain, p, new TimeGrid(3, 0.25));
+            double injected = p.InfluxUmUMPerMs * r.SourceAreaUm2 * p.PulseMs;
+            Assert.True(r.SourceAreaUm2 > 0);
+            Assert.Equal(injected, r.CompartmentMeansUM["whole"][^1] * r.DomainVolumeUm3, 1e-6 * injected);
+        }
+    }
+
     [Fact]
     public void ImpossibleParametersAreRejectedWithClearMessages()
     {
