@@ -11,7 +11,8 @@ namespace ShapeStudy.Physics;
 /// diagonal and the tetrahedra form a conforming simplicial complex. The 0.5 level set of the piecewise-linear
 /// interpolant on that complex is therefore a closed 2-manifold: every surface edge lies on a tetrahedron face shared by
 /// exactly two tetrahedra, and the iso-value never equals a voxel value. One vertex is created per cut tetrahedral edge
-/// (at its midpoint, because the data are binary) and shared by all triangles that use it. Foreground voxels are
+/// (at its midpoint, because the data are binary) and shared by all triangles that use it; the vertices are then relaxed
+/// along their own edges (see <see cref="Extract"/>), which changes positions only, never connectivity. Foreground voxels are
 /// connected through the 14 lattice neighbours ±x, ±y, ±z, ±(1,1,0), ±(1,0,1), ±(0,1,1), ±(1,1,1); the same
 /// neighbourhood applies to the background, which keeps the surface manifold for every configuration, including
 /// voxels that only touch diagonally.
