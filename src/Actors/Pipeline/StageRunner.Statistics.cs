@@ -10,25 +10,57 @@ namespace ShapeStudy.Actors.Pipeline;
 
 public sealed partial class StageRunner
 {
+    /// <summary>
+    /// Spearman association of every requested descriptor with every requested phenotype in every compartment, over the
+    /// shapes that have both values; percentile-bootstrap CI when <c>bootstrap</c> &gt; 0; Benjamini–Hochberg q over all
+    /// rows. A (near) constant variable gives a NaN row instead of ranking round-off.
+    /// </summary>
     private static AssociateResult Associate(AssociatePayload p)
     {
-        var rows = new List<(string Descriptor, string Phenotype, int N, double Rho, double Lo, double Hi, double P)>();
+        var compartments = p.Observations.SelectMany(o => o.PhenotypesByCompartment.Keys).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToList();
+        var rows = new List<AssociationRow>();
         foreach (var spec in p.Specs)
             foreach (var descriptor in spec.Descriptors)
                 foreach (var phenotype in spec.Phenotypes)
-                {
-                    if (rows.Any(r => r.Descriptor == descriptor && r.Phenotype == phenotype)) continue;
-                    var pairs = p.Observations
-                        .Where(o => o.Descriptors.TryGetValue(descriptor, out var x) && double.IsFinite(x)
-                                    && o.Phenotypes.TryGetValue(phenotype, out var y) && double.IsFinite(y))
-                        .Select(o => (X: o.Descriptors[descriptor], Y: o.Phenotypes[phenotype])).ToArray();
-                    if (pairs.Length < 3) continue;
-                    var rng = Seeds.Rng(Seeds.Child(p.Seed, descriptor + "~" + phenotype));
-                    var est = Spearman.WithBootstrap(pairs.Select(q => q.X).ToArray(), pairs.Select(q => q.Y).ToArray(), p.Bootstrap, rng);
-                    rows.Add((descriptor, phenotype, est.N, est.Rho, est.CiLow, est.CiHigh, est.PValue));
-                }
+                    foreach (var compartment in compartments)
+                    {
+                        if (rows.Any(r => r.Descriptor == descriptor && r.Phenotype == phenotype && r.Compartment == compartment)) continue;
+                        var x = new List<double>();
+                        var y = new List<double>();
+                        foreach (var o in p.Observations)
+                            if (o.Descriptors.TryGetValue(descriptor, out var dx) && double.IsFinite(dx)
+                                && o.PhenotypesByCompartment.TryGetValue(compartment, out var ph) && ph.TryGetValue(phenotype, out var py) && double.IsFinite(py))
+                            {
+                                x.Add(dx);
+                                y.Add(py);
+                            }
+                        if (x.Count < 3 || NearlyConstant(x) || NearlyConstant(y))
+                        {
+                            rows.Add(new AssociationRow(descriptor, phenotype, compartment, "spearman", x.Count, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));
+                            continue;
+                        }
+                        double rho, lo = double.NaN, hi = double.NaN, pValue;
+                        if (p.Bootstrap > 0)
+                        {
+                            var est = Spearman.WithBootstrap(x.ToArray(), y.ToArray(), p.Bootstrap, Seeds.Rng(Seeds.Child(p.Seed, $"{descriptor}~{phenotype}@{compartment}")));
+                            (rho, lo, hi, pValue) = (est.Rho, est.CiLow, est.CiHigh, est.PValue);
+                        }
+                        else
+                        {
+                            rho = Spearman.Correlate(x.ToArray(), y.ToArray());
+                            pValue = Spearman.PValue(rho, x.Count);
+                        }
+                        rows.Add(new AssociationRow(descriptor, phenotype, compartment, "spearman", x.Count, rho, lo, hi, pValue, double.NaN));
+                    }
         var q = MultipleTesting.BenjaminiHochberg(rows.Select(r => r.P).ToArray());
-        return new AssociateResult(rows.Select((r, i) => new AssociationRow(r.Descriptor, r.Phenotype, "spearman", r.N, r.Rho, r.Lo, r.Hi, r.P, q[i])).ToList());
+        return new AssociateResult(rows.Select((r, k) => r with { Q = q[k] }).ToList());
+    }
+
+    /// <summary>True when the values' spread is below 1e-9 of their magnitude (a constant up to round-off).</summary>
+    private static bool NearlyConstant(List<double> v)
+    {
+        double min = v.Min(), max = v.Max();
+        return max - min <= 1e-9 * Math.Max(Math.Abs(max), Math.Abs(min));
     }
 
     /// <summary>

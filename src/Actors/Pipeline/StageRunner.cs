@@ -79,8 +79,9 @@ public sealed partial class StageRunner(ArtifactStore store)
             throw new InvalidDataException($"{p.Path}: the surface encloses a non-positive volume (inside-out faces?)");
         double voxel = Voxelizer.SpacingForTargetVoxels(mesh, p.TargetVoxels);
         var mask = Voxelizer.Voxelize(mesh, voxel);
+        long voxels = mask.Data.Count(v => v != 0);
         return new LoadMeshResult(store.Put(ArtifactCodecs.EncodeMesh(mesh), "mesh"), store.Put(ArtifactCodecs.EncodeMask(mask), "mask"),
-            voxel, Quality(mesh));
+            voxel, voxels, Quality(mesh));
     }
 
     private SurfaceResult Surface(SurfacePayload p)

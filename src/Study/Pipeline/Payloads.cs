@@ -29,9 +29,9 @@ public sealed record VariantPayload(string ShapeId, ArtifactRef ParentMask, Desc
 /// <summary>Simulate one shape with one parameter set; the domain is coarsened to at most <paramref name="MaxVoxels"/>.</summary>
 public sealed record SimulatePayload(string SimId, ArtifactRef Mask, ParameterSet Parameters, double DurationMs, double DtMs, int MaxVoxels);
 
-/// <summary>One shape's descriptors and phenotypes, the unit of an association analysis.</summary>
+/// <summary>One shape's descriptors and its phenotypes per compartment (whole, source, far), the unit of an association analysis.</summary>
 public sealed record AssociationObservation(string ShapeId, IReadOnlyDictionary<string, double> Descriptors,
-    IReadOnlyDictionary<string, double> Phenotypes);
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> PhenotypesByCompartment);
 
 /// <summary>Association analyses over all simulated shapes (for the first parameter set).</summary>
 public sealed record AssociatePayload(IReadOnlyList<AssociationObservation> Observations, IReadOnlyList<AssociationSpec> Specs,

@@ -20,13 +20,13 @@ public static class Stages
     public static string VersionOf(string stage) => stage switch
     {
         Segment => "segment-otsu-cc/1",
-        LoadMesh => "obj-voxelize/1",
+        LoadMesh => "obj-voxelize/2",
         Surface => "marching-cubes/1",
         Describe => "descriptors/1",
         ShapeModel => "pca-descriptors/1",
         Variant => "principal-axis-warp/1",
         Simulate => "fv-diffusion-decay/1",
-        Associate => "spearman-bootstrap-bh/1",
+        Associate => "spearman-bootstrap-bh/2",
         Fit => "adaptive-metropolis/1",
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
@@ -46,8 +46,8 @@ public sealed record SegmentResult(double Threshold, int ComponentsBeforeFilter,
 /// <summary>Foreground agreement with a ground-truth label volume.</summary>
 public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthObjects, int PredictedObjects);
 
-/// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation and its quality.</summary>
-public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, MeshQuality Quality);
+/// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation (voxel edge µm, voxel count) and its quality.</summary>
+public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, long Voxels, MeshQuality Quality);
 
 /// <summary>Result of extracting a surface mesh from a mask.</summary>
 public sealed record SurfaceResult(ArtifactRef Mesh, MeshQuality Quality);
@@ -76,8 +76,11 @@ public sealed record TransientValues(double PeakUM, double TimeToPeakMs, double 
 public sealed record SimulateResult(IReadOnlyDictionary<string, TransientValues> Phenotypes, int Steps, int CgIterations,
     double MaxResidual, int DomainVoxels, double DomainVolumeUm3, double SourceAreaUm2, double SolveSeconds, ArtifactRef Timeseries);
 
-/// <summary>One association estimate (Spearman ρ with bootstrap CI, p and BH q).</summary>
-public sealed record AssociationRow(string Descriptor, string Phenotype, string Method, int N, double Estimate,
+/// <summary>
+/// One association estimate (Spearman ρ with bootstrap CI, p and BH q) of a descriptor with a phenotype of one compartment.
+/// Estimates are NaN when either variable is (near) constant over the shapes.
+/// </summary>
+public sealed record AssociationRow(string Descriptor, string Phenotype, string Compartment, string Method, int N, double Estimate,
     double CiLow, double CiHigh, double P, double Q);
 
 public sealed record AssociateResult(IReadOnlyList<AssociationRow> Rows);

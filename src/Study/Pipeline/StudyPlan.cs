@@ -218,6 +218,7 @@ public sealed class StudyPlan
         _inputsPending--;
         var shape = Shapes[RealShapeId(task.Subject)];
         shape.Mask = r.Mask; shape.Mesh = r.Mesh; shape.Quality = r.Quality;
+        Cells[task.Subject].Voxels = r.Voxels;
         yield return Emit(Stages.Describe, shape.ShapeId, new DescribePayload(shape.ShapeId, r.Mask, r.Mesh, true));
         foreach (var t in EmitSimulations(shape)) yield return t;
     }
@@ -312,15 +313,13 @@ public sealed class StudyPlan
     /// <summary>Largest simulation domain for the fit's many simulator calls (voxels).</summary>
     public const int FitMaxVoxels = 3000;
 
-    /// <summary>The phenotype values of a simulation used in associations: the whole-shape compartment.</summary>
-    public static IReadOnlyDictionary<string, double> PhenotypeValues(SimulateResult r)
-    {
-        var w = r.Phenotypes["whole"];
-        return new Dictionary<string, double>
+    /// <summary>The phenotype values of a simulation by compartment, named as in the manifest (peak_um, …).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> PhenotypeValues(SimulateResult r) =>
+        r.Phenotypes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
         {
-            ["peak_um"] = w.PeakUM, ["time_to_peak_ms"] = w.TimeToPeakMs, ["decay_time_ms"] = w.DecayTimeMs, ["auc_um_ms"] = w.AucUMms,
-        };
-    }
+            ["peak_um"] = kv.Value.PeakUM, ["time_to_peak_ms"] = kv.Value.TimeToPeakMs, ["decay_time_ms"] = kv.Value.DecayTimeMs,
+            ["auc_um_ms"] = kv.Value.AucUMms,
+        });
 
     public static string RealShapeId(string cellId) => cellId + "/real";
 

@@ -195,10 +195,10 @@ public static class StudyTables
     private static Table Associations(string study, StudyPlan plan)
     {
         var t = new Table("associations").Column<string>("study_id").Column<string>("descriptor").Column<string>("phenotype")
-            .Column<string>("method").Column<int>("n").Column<double>("estimate").Column<double>("ci_low").Column<double>("ci_high")
+            .Column<string>("compartment").Column<string>("method").Column<int>("n").Column<double>("estimate").Column<double>("ci_low").Column<double>("ci_high")
             .Column<double>("p").Column<double>("q");
         foreach (var a in plan.Associations?.Rows ?? Array.Empty<AssociationRow>())
-            t.Add(("study_id", study), ("descriptor", a.Descriptor), ("phenotype", a.Phenotype), ("method", a.Method), ("n", a.N),
+            t.Add(("study_id", study), ("descriptor", a.Descriptor), ("phenotype", a.Phenotype), ("compartment", a.Compartment), ("method", a.Method), ("n", a.N),
                 ("estimate", a.Estimate), ("ci_low", a.CiLow), ("ci_high", a.CiHigh), ("p", a.P), ("q", a.Q));
         return t;
     }
