@@ -56,31 +56,14 @@ public static class StudyRunner
         }
     }
 
-    private static Config ClusterConfig() => ConfigurationFactory.ParseString("""
-        akka {
-          loglevel = WARNING
-          stdout-loglevel = WARNING
-          actor {
-            provider = cluster
-            # Actors get their own threads: the CPU-heavy stage work runs on the .NET thread pool and must not
-            # starve mailbox processing or cluster heartbeats.
-            default-dispatcher.executor = fork-join-executor
-            default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-factor = 1.0, parallelism-max = 4 }
-            internal-dispatcher.executor = fork-join-executor
-            internal-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-factor = 1.0, parallelism-max = 4 }
-          }
-          remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-          cluster {
-            roles = [coordinator, worker]
-            downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-            split-brain-resolver.active-strategy = keep-majority
-            singleton.hand-over-retry-interval = 200ms
-            log-info = off
-            failure-detector.acceptable-heartbeat-pause = 10s
-          }
-          coordinated-shutdown.run-by-clr-shutdown-hook = off
-        }
-        """);
+    /// <summary>The node configuration: cluster/shapestudy.hocon, embedded in this assembly at build time.</summary>
+    public static Config ClusterConfig()
+    {
+        using var stream = typeof(StudyRunner).Assembly.GetManifestResourceStream("ShapeStudy.Actors.shapestudy.hocon")
+            ?? throw new InvalidOperationException("embedded cluster/shapestudy.hocon is missing from ShapeStudy.Actors");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
 
     private sealed class FinishRelay(IStudyObserver inner, TaskCompletionSource<StudySummary> done) : IStudyObserver
     {
