@@ -39,7 +39,7 @@ public static class LiveProgress
         StudySummary? summary = null;
         await AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx => summary = await StudyRunner.RunAsync(manifest, new Bars(ctx), ct));
         return summary!;
     }
@@ -56,7 +56,7 @@ public static class LiveProgress
                     if (!_bars.TryGetValue(s.Stage, out var bar)) _bars[s.Stage] = bar = ctx.AddTask(s.Stage);
                     bar.MaxValue = Math.Max(1, s.Total);
                     bar.Value = s.Done + s.Cached + s.Failed;
-                    bar.Description = $"{s.Stage,-13} {s.Done + s.Cached + s.Failed}/{s.Total}" + (s.Cached > 0 ? $" [grey](cached {s.Cached})[/]" : "")
+                    bar.Description = $"{s.Stage,-13} {s.Done + s.Cached + s.Failed,5}/{s.Total,-5}" + (s.Cached > 0 ? $" [grey](cached {s.Cached})[/]" : "")
                         + (s.Failed > 0 ? $" [red](failed {s.Failed})[/]" : "");
                 }
         }
