@@ -156,17 +156,17 @@ public sealed class DiffusionDecayDomain
 
         // Covariance of voxel centres in µm (x, y, z), computed about the mean in index units then scaled.
         double mx = sx / n, my = sy / n, mz = sz / n;
-        var c = new double[3, 3];
+        var c = new double[9];   // row-major 3 × 3, (x, y, z)
         for (int v = 0; v < n; v++)
         {
             int f = _flatIndex[v];
             int x = f % nxv, y = f / nxv % nyv, z = f / (nxv * nyv);
             double dx = (x - mx) * sp.X, dy = (y - my) * sp.Y, dz = (z - mz) * sp.Z;
-            c[0, 0] += dx * dx; c[0, 1] += dx * dy; c[0, 2] += dx * dz;
-            c[1, 1] += dy * dy; c[1, 2] += dy * dz; c[2, 2] += dz * dz;
+            c[0] += dx * dx; c[1] += dx * dy; c[2] += dx * dz;
+            c[4] += dy * dy; c[5] += dy * dz; c[8] += dz * dz;
         }
-        c[1, 0] = c[0, 1]; c[2, 0] = c[0, 2]; c[2, 1] = c[1, 2];
-        var axis = SymmetricEigen3.MajorAxis(c);
+        c[3] = c[1]; c[6] = c[2]; c[7] = c[5];
+        var axis = MajorAxisOf(c);
         MajorAxis = (axis[0], axis[1], axis[2]);
 
         // Projections of voxel centres (relative to the centroid; a constant shift does not change any threshold).
@@ -239,6 +239,18 @@ public sealed class DiffusionDecayDomain
         }
         fine.AxisWeights = [wx, wy, wz];
         _multigrid = new AggregationMultigrid(fine, cz, cy, cx);
+    }
+
+    /// <summary>Unit eigenvector of the largest eigenvalue of a symmetric row-major 3 × 3 matrix, signed so that its
+    /// largest-magnitude component is positive (ties within 1e-12: the first such component).</summary>
+    private static double[] MajorAxisOf(double[] covariance)
+    {
+        var (_, vectors) = SymmetricEigen3.Decompose(covariance);
+        var u = new[] { vectors[0], vectors[3], vectors[6] };
+        int big = 0;
+        for (int i = 1; i < 3; i++) if (Math.Abs(u[i]) > Math.Abs(u[big]) + 1e-12) big = i;
+        if (u[big] < 0) for (int i = 0; i < 3; i++) u[i] = -u[i];
+        return u;
     }
 
     private readonly AggregationMultigrid _multigrid;
@@ -407,72 +419,5 @@ public sealed class DiffusionDecayDomain
         if (rNorm2 > tol2)
             throw new InvalidOperationException($"conjugate gradients did not reach relative residual {DiffusionDecaySimulator.RelativeTolerance} in {maxIterations} iterations (reached {Math.Sqrt(rNorm2 / bNorm2):E2})");
         return (it, Math.Sqrt(rNorm2 / bNorm2));
-    }
-}
-
-/// <summary>Eigen decomposition of symmetric 3 × 3 matrices by cyclic Jacobi rotations.</summary>
-internal static class SymmetricEigen3
-{
-    /// <summary>Eigenvalues (descending) and unit eigenvectors (columns of the returned matrix, same order).</summary>
-    public static (double[] Values, double[,] Vectors) Decompose(double[,] m)
-    {
-        var a = (double[,])m.Clone();
-        var v = new double[3, 3] { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
-        for (int sweep = 0; sweep < 64; sweep++)
-        {
-            double off = a[0, 1] * a[0, 1] + a[0, 2] * a[0, 2] + a[1, 2] * a[1, 2];
-            double scale = a[0, 0] * a[0, 0] + a[1, 1] * a[1, 1] + a[2, 2] * a[2, 2];
-            if (off <= 1e-30 * scale || off == 0) break;
-            for (int pi = 0; pi < 2; pi++)
-                for (int qi = pi + 1; qi < 3; qi++)
-                {
-                    double apq = a[pi, qi];
-                    if (apq == 0) continue;
-                    double theta = (a[qi, qi] - a[pi, pi]) / (2 * apq);
-                    double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                    if (theta == 0) t = 1;
-                    double cs = 1 / Math.Sqrt(t * t + 1), sn = t * cs;
-                    for (int r = 0; r < 3; r++)
-                    {
-                        double arp = a[r, pi], arq = a[r, qi];
-                        a[r, pi] = cs * arp - sn * arq;
-                        a[r, qi] = sn * arp + cs * arq;
-                    }
-                    for (int r = 0; r < 3; r++)
-                    {
-                        double apr = a[pi, r], aqr = a[qi, r];
-                        a[pi, r] = cs * apr - sn * aqr;
-                        a[qi, r] = sn * apr + cs * aqr;
-                    }
-                    for (int r = 0; r < 3; r++)
-                    {
-                        double vrp = v[r, pi], vrq = v[r, qi];
-                        v[r, pi] = cs * vrp - sn * vrq;
-                        v[r, qi] = sn * vrp + cs * vrq;
-                    }
-                }
-        }
-        var order = new[] { 0, 1, 2 };
-        Array.Sort(order, (i, j) => a[j, j].CompareTo(a[i, i]) != 0 ? a[j, j].CompareTo(a[i, i]) : i.CompareTo(j));
-        var values = new double[3];
-        var vectors = new double[3, 3];
-        for (int col = 0; col < 3; col++)
-        {
-            values[col] = a[order[col], order[col]];
-            for (int r = 0; r < 3; r++) vectors[r, col] = v[r, order[col]];
-        }
-        return (values, vectors);
-    }
-
-    /// <summary>Unit eigenvector of the largest eigenvalue, signed so that its largest-magnitude component is positive
-    /// (ties within 1e-12: the first such component).</summary>
-    public static double[] MajorAxis(double[,] m)
-    {
-        var (_, vec) = Decompose(m);
-        var u = new[] { vec[0, 0], vec[1, 0], vec[2, 0] };
-        int big = 0;
-        for (int i = 1; i < 3; i++) if (Math.Abs(u[i]) > Math.Abs(u[big]) + 1e-12) big = i;
-        if (u[big] < 0) for (int i = 0; i < 3; i++) u[i] = -u[i];
-        return u;
     }
 }

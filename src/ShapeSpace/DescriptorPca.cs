@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using ShapeStudy.Core;
 
 namespace ShapeStudy.ShapeSpace;
 
@@ -72,7 +73,7 @@ public sealed class PcaModel
     public double[] SampleScores(Random rng)
     {
         var s = new double[ModeCount];
-        for (int k = 0; k < s.Length; k++) s[k] = Gaussian.Next(rng) * Math.Sqrt(ExplainedVariance[k]);
+        for (int k = 0; k < s.Length; k++) s[k] = rng.StandardNormal() * Math.Sqrt(ExplainedVariance[k]);
         return s;
     }
 
@@ -147,16 +148,5 @@ public static class DescriptorPca
             ratio[k] = total > 0 ? sk * sk / total : 0;
         }
         return new PcaModel(mean, scale, components, variance, ratio, singular);
-    }
-}
-
-/// <summary>Standard normal draws from a <see cref="Random"/> (Box–Muller).</summary>
-internal static class Gaussian
-{
-    public static double Next(Random rng)
-    {
-        double u1 = 1.0 - rng.NextDouble();
-        double u2 = rng.NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 }

@@ -164,6 +164,7 @@ public static class Descriptors
     private static ShapeDescriptors Build(double volume, double area, double cx, double cy, double cz, double[] cov)
     {
         var (values, vectors) = SymmetricEigen3.Decompose(cov);
+        OrientFrame(vectors);
         double major = Math.Sqrt(20.0 * Math.Max(values[0], 0));
         double mid = Math.Sqrt(20.0 * Math.Max(values[1], 0));
         double minor = Math.Sqrt(20.0 * Math.Max(values[2], 0));
@@ -177,4 +178,23 @@ public static class Descriptors
     }
 
     private static Direction3 Column(double[] v, int c) => new(v[c], v[3 + c], v[6 + c]);
+
+    /// <summary>
+    /// Fixes the signs of the eigenvector columns of a row-major 3 × 3 array in place: each column's largest-magnitude
+    /// component (first on ties) becomes positive, then the third column is flipped if needed so that the frame is
+    /// right-handed (the first two keep their convention).
+    /// </summary>
+    private static void OrientFrame(double[] vectors)
+    {
+        for (int c = 0; c < 3; c++)
+        {
+            int big = 0;
+            for (int r = 1; r < 3; r++) if (Math.Abs(vectors[3 * r + c]) > Math.Abs(vectors[3 * big + c])) big = r;
+            if (vectors[3 * big + c] < 0) for (int r = 0; r < 3; r++) vectors[3 * r + c] = -vectors[3 * r + c];
+        }
+        double det = vectors[0] * (vectors[4] * vectors[8] - vectors[5] * vectors[7])
+                   - vectors[1] * (vectors[3] * vectors[8] - vectors[5] * vectors[6])
+                   + vectors[2] * (vectors[3] * vectors[7] - vectors[4] * vectors[6]);
+        if (det < 0) for (int r = 0; r < 3; r++) vectors[3 * r + 2] = -vectors[3 * r + 2];
+    }
 }

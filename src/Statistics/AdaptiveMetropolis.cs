@@ -158,7 +158,7 @@ public static class AdaptiveMetropolis
         int total = o.Warmup + o.Draws;
         for (int it = 0; it < total; it++)
         {
-            for (int j = 0; j < d; j++) z[j] = Prior.StandardNormal(rng);
+            for (int j = 0; j < d; j++) z[j] = rng.StandardNormal();
             for (int i = 0; i < d; i++)
             {
                 double s = 0;

@@ -1,3 +1,5 @@
+using ShapeStudy.Core;
+
 namespace ShapeStudy.Statistics;
 
 /// <summary>
@@ -20,13 +22,6 @@ public abstract record Prior
 
     /// <summary>A rough scale of the prior (standard deviation or equivalent), used for the initial proposal.</summary>
     public abstract double Scale { get; }
-
-    internal static double StandardNormal(Random rng)
-    {
-        double u1 = 1.0 - rng.NextDouble();
-        double u2 = rng.NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
-    }
 }
 
 /// <summary>Uniform prior on [<paramref name="Low"/>, <paramref name="High"/>].</summary>
@@ -56,7 +51,7 @@ public sealed record NormalPrior(double Mean, double Sd) : Prior
     }
     public override double Lower => double.NegativeInfinity;
     public override double Upper => double.PositiveInfinity;
-    public override double Sample(Random rng) => Mean + Sd * StandardNormal(rng);
+    public override double Sample(Random rng) => Mean + Sd * rng.StandardNormal();
     public override double Scale => Sd;
 }
 
@@ -75,7 +70,7 @@ public sealed record LogNormalPrior(double Mu, double Sigma) : Prior
     }
     public override double Lower => 0;
     public override double Upper => double.PositiveInfinity;
-    public override double Sample(Random rng) => Math.Exp(Mu + Sigma * StandardNormal(rng));
+    public override double Sample(Random rng) => Math.Exp(Mu + Sigma * rng.StandardNormal());
     public override double Scale
     {
         get

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DuckDB.NET.Data;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.Host.Tests;
 

@@ -1,25 +1,19 @@
 using System.Text.Json;
 using ShapeStudy.Core;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.Imaging.Tests;
 
 /// <summary>Repository paths and the committed scikit-image reference numbers.</summary>
 internal static class Reference
 {
-    private static readonly Lazy<string> Root = new(() =>
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("ShapeStudy.sln not found above " + AppContext.BaseDirectory);
-    });
-
     private static readonly Lazy<JsonElement> Json = new(() =>
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root.Value, "tests/Imaging.Tests/reference/skimage_reference.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "tests/Imaging.Tests/reference/skimage_reference.json")));
         return doc.RootElement.Clone();
     });
 
-    public static string RepoPath(string relative) => Path.Combine(Root.Value, relative);
+    public static string RepoPath(string relative) => Path.Combine(RepoPaths.Root, relative);
 
     public static string Fixture(string name) => RepoPath("tests/Imaging.Tests/reference/fixtures/" + name);
 

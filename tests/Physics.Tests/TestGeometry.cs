@@ -1,18 +1,12 @@
 using ShapeStudy.Core;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.Physics.Tests;
 
 /// <summary>Shared fixtures: repository paths, analytic masks and meshes, mesh components.</summary>
 internal static class TestGeometry
 {
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("ShapeStudy.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    public static string SpinesDir => Path.Combine(RepoRoot(), "studies", "data", "microns-spines");
+    public static string SpinesDir => RepoPaths.Data("microns-spines");
 
     /// <summary>Mask of voxels whose centre satisfies inside(x, y, z) with coordinates in µm relative to the grid centre.</summary>
     public static Volume<byte> Mask(int nz, int ny, int nx, Spacing s, Func<double, double, double, bool> inside)

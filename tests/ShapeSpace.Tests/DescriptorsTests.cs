@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ShapeStudy.Core;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.ShapeSpace.Tests;
 
@@ -126,7 +127,7 @@ public class DescriptorsTests
     [Fact]
     public void GalaLargestObject_MatchesScikitImageRegionprops()
     {
-        string root = TestShapes.RepoRoot();
+        string root = RepoPaths.Root;
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "tests", "ShapeSpace.Tests", "reference", "gala_regionprops.json")));
         var refs = json.RootElement;
         var raw = TestShapes.ReadUInt8Stack(Path.Combine(root, "studies", "data", "gala", "train_raw.tif"));

@@ -1,3 +1,5 @@
+using ShapeStudy.Testing;
+
 namespace ShapeStudy.ShapeSpace.Tests;
 
 /// <summary>Descriptor properties on real dendritic spine meshes (MICrONS, µm).</summary>
@@ -5,7 +7,7 @@ public class RealMeshTests
 {
     private static TriangleMeshAndDescriptors Load(int i)
     {
-        var path = Path.Combine(TestShapes.RepoRoot(), "studies", "data", "microns-spines", $"spine_{i:00}.obj");
+        var path = RepoPaths.Data("microns-spines", $"spine_{i:00}.obj");
         var mesh = Obj.Read(path);
         return new(mesh, Descriptors.FromMesh(mesh));
     }

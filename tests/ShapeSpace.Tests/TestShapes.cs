@@ -107,13 +107,6 @@ internal static class TestShapes
         });
     }
 
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("ShapeStudy.sln not found above the test directory");
-    }
-
     /// <summary>Minimal reader for uncompressed 8-bit multi-page TIFF stacks (one strip set per page), (Z, Y, X).</summary>
     public static Volume<byte> ReadUInt8Stack(string path)
     {

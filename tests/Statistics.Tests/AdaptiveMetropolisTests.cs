@@ -1,3 +1,5 @@
+using ShapeStudy.Core;
+
 namespace ShapeStudy.Statistics.Tests;
 
 public class AdaptiveMetropolisTests
@@ -72,7 +74,7 @@ public class AdaptiveMetropolisTests
         double aTrue = 5, kTrue = 0.3, sigma = 0.2;
         var rng = new Random(2026);
         var t = Enumerable.Range(0, 21).Select(i => 0.5 * i).ToArray();
-        var y = t.Select(ti => aTrue * Math.Exp(-kTrue * ti) + sigma * Helpers.Normal(rng)).ToArray();
+        var y = t.Select(ti => aTrue * Math.Exp(-kTrue * ti) + sigma * rng.StandardNormal()).ToArray();
         double LogLik(double[] th)
         {
             double s = 0;

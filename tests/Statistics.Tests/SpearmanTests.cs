@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ShapeStudy.Core;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.Statistics.Tests;
 
@@ -7,7 +9,7 @@ public class SpearmanTests
     [Fact]
     public void MatchesScipySpearmanr_WithTies()
     {
-        var path = Path.Combine(Helpers.RepoRoot(), "tests", "Statistics.Tests", "reference", "spearman_reference.json");
+        var path = Path.Combine(RepoPaths.Root, "tests", "Statistics.Tests", "reference", "spearman_reference.json");
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         int checkedCases = 0;
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
@@ -69,7 +71,7 @@ public class SpearmanTests
         var y = new double[n];
         for (int i = 0; i < n; i++)
         {
-            double a = Helpers.Normal(rng), b = Helpers.Normal(rng);
+            double a = rng.StandardNormal(), b = rng.StandardNormal();
             x[i] = a;
             y[i] = r * a + Math.Sqrt(1 - r * r) * b;
         }

@@ -107,7 +107,7 @@ public sealed partial class StageRunner
     {
         var rng = Seeds.Rng(seed);
         var index = Enumerable.Range(1, times.Length - 1).Where(i => i % 4 == 0).ToArray();
-        var values = index.Select(i => truth[i] + sd * StandardNormal(rng)).ToArray();
+        var values = index.Select(i => truth[i] + sd * rng.StandardNormal()).ToArray();
         return (index, values, string.Create(CultureInfo.InvariantCulture, $"simulated: far compartment, d_um2_per_ms={trueD}, noise_sd_um={sd}"));
     }
 
@@ -135,11 +135,5 @@ public sealed partial class StageRunner
         }
         if (index.Count == 0) throw new InvalidDataException($"{path}: no observation falls inside the simulated time span");
         return (index.ToArray(), values.ToArray(), "observed: " + Path.GetFileName(path));
-    }
-
-    private static double StandardNormal(Random rng)
-    {
-        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 }

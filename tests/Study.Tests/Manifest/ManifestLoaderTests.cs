@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using ShapeStudy.Core;
 using ShapeStudy.Study.Manifest;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.Study.Tests.Manifest;
 
@@ -521,8 +522,7 @@ public sealed class ManifestLoaderTests : IDisposable
     [Fact]
     public void AbsolutePaths_ToTheBundledRealData_AreAccepted()
     {
-        var repo = RepoRoot();
-        var data = Path.Combine(repo, "studies", "data");
+        var data = RepoPaths.Data();
         var result = LoadText($"""
             schema_version: 1
             study: {"{"} id: real-data {"}"}
@@ -539,12 +539,5 @@ public sealed class ManifestLoaderTests : IDisposable
         Assert.Equal(24, spines.Files.Count);
         Assert.Equal(Path.Combine(data, "microns-spines", "spine_00.obj"), spines.Files[0]);
         Assert.Equal(Path.Combine(data, "microns-spines", "spine_23.obj"), spines.Files[^1]);
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("ShapeStudy.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,4 +1,5 @@
 using ShapeStudy.Study.Manifest;
+using ShapeStudy.Testing;
 
 namespace ShapeStudy.Study.Tests.Manifest;
 
@@ -146,17 +147,10 @@ public sealed class ManifestDocumentationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ShapeStudy.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("ShapeStudy.sln not found above " + AppContext.BaseDirectory);
-    }
-
     [Fact]
     public void BundledQuickstartManifest_IsValidAgainstTheRealData()
     {
-        var repo = RepoRoot();
+        var repo = RepoPaths.Root;
         var result = ManifestLoader.Load(Path.Combine(repo, "studies", "quickstart.yaml"));
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
@@ -168,7 +162,7 @@ public sealed class ManifestDocumentationTests : IDisposable
     [Fact]
     public void ExampleInDocs_IsAValidManifest()
     {
-        var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "manifest.md"));
+        var doc = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "manifest.md"));
         int start = doc.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
         int end = doc.IndexOf("```", start, StringComparison.Ordinal);
         _dir.WriteSampleData();

@@ -1,10 +1,19 @@
-namespace ShapeStudy.Host.Tests;
+using System;
+using System.IO;
+using System.Linq;
 
-/// <summary>Locates the repository (the folder holding ShapeStudy.sln) from the test's output folder.</summary>
+namespace ShapeStudy.Testing;
+
+/// <summary>
+/// Locates the repository (the folder holding ShapeStudy.sln) by walking up from the test's output folder. Compiled
+/// into every test project via Directory.Build.props.
+/// </summary>
 public static class RepoPaths
 {
+    /// <summary>Absolute path of the repository root.</summary>
     public static string Root { get; } = Find();
 
+    /// <summary>Absolute path of <c>studies/data/&lt;parts…&gt;</c> under the repository root.</summary>
     public static string Data(params string[] parts) => Path.Combine(new[] { Root, "studies", "data" }.Concat(parts).ToArray());
 
     private static string Find()
