@@ -1,0 +1,149 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using ShapeStudy.Actors.Pipeline;
+using ShapeStudy.Study.Manifest;
+using ShapeStudy.Study.Pipeline;
+using ShapeStudy.Study.Storage;
+using ShapeStudy.Testing;
+
+namespace ShapeStudy.Actors.Tests;
+
+/// <summary>
+/// The coordinator's orchestration contract, with test probes as workers and the real stage kernels: work is pulled
+/// (never pushed), transient failures are retried with a new attempt, deterministic failures fail only their cell,
+/// and a dead worker's lease goes back to the queue.
+/// </summary>
+public sealed class CoordinatorTests : TestKit, IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "shapestudy-coord-" + Guid.NewGuid().ToString("N"));
+    private readonly StudyStore _store;
+    private readonly ArtifactStore _artifacts;
+    private readonly StageRunner _runner;
+
+    public CoordinatorTests()
+    {
+        Directory.CreateDirectory(_dir);
+        _store = new StudyStore(Path.Combine(_dir, "state.db"));
+        _artifacts = new ArtifactStore(Path.Combine(_dir, "artifacts"));
+        _runner = new StageRunner(_artifacts);
+    }
+
+    void IDisposable.Dispose()
+    {
+        _store.Dispose();
+        Shutdown();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private StudyManifest Manifest(string spinesGlob, string onFailure = "continue")
+    {
+        var path = Path.Combine(_dir, "study.yaml");
+        File.WriteAllText(path, $$"""
+            schema_version: 1
+            study: { id: coord, seed: 3 }
+            inputs:
+              - meshes: {{RepoPaths.Data("microns-spines", spinesGlob)}}
+                name: spines
+            shape_space: { variants_per_cell: 0 }
+            simulation: { duration_ms: 2, dt_ms: 0.5, max_voxels: 500 }
+            execution: { max_retries: 1, on_failure: {{onFailure}} }
+            outputs: { dir: out }
+            """);
+        var result = ManifestLoader.Load(path);
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        return result.Manifest!;
+    }
+
+    private sealed class Recorder : IStudyObserver
+    {
+        public TaskCompletionSource<StudySummary> Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public List<string> Failures { get; } = new();
+        public void OnProgress(IReadOnlyList<StageProgress> stages) { }
+        public void OnTaskFailed(string stage, string subject, string error) { lock (Failures) Failures.Add($"{stage} {subject}"); }
+        public void OnFinished(StudySummary summary) => Finished.TrySetResult(summary);
+    }
+
+    private IActorRef Coordinator(StudyManifest m, Recorder r) =>
+        Sys.ActorOf(Props.Create(() => new StudyCoordinator(m, _store, _artifacts, r)));
+
+    private WorkItem Pull(IActorRef coordinator, Akka.TestKit.TestProbe worker)
+    {
+        coordinator.Tell(new RequestWork(worker.Ref, "probe"), worker.Ref);
+        return worker.ExpectMsg<WorkItem>(TimeSpan.FromSeconds(10));
+    }
+
+    private void Complete(IActorRef coordinator, Akka.TestKit.TestProbe worker, WorkItem item) =>
+        coordinator.Tell(new WorkCompleted(item.Task.Key, _runner.Run(item.Task), "probe", worker.Ref));
+
+    [Fact]
+    public async Task WorkIsPulledAndATransientFailureIsRetriedWithANewAttempt()
+    {
+        var recorder = new Recorder();
+        var coordinator = Coordinator(Manifest("spine_02.obj"), recorder);
+        var worker = CreateTestProbe();
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));          // nothing is pushed before a worker asks
+
+        var first = Pull(coordinator, worker);
+        Assert.Equal(Stages.LoadMesh, first.Task.Stage);
+        Assert.Equal(1, first.Attempt);
+        coordinator.Tell(new WorkFailed(first.Task.Key, "IOException: disk hiccup", Deterministic: false, "probe", worker.Ref));
+        var retry = worker.ExpectMsg<WorkItem>(TimeSpan.FromSeconds(5));   // the slot was returned; the retry comes after backoff
+        Assert.Equal(first.Task.Key, retry.Task.Key);
+        Assert.Equal(2, retry.Attempt);
+        Complete(coordinator, worker, retry);
+
+        var stages = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            var item = Pull(coordinator, worker);
+            stages.Add(item.Task.Stage);
+            Complete(coordinator, worker, item);
+        }
+        Assert.Equal(new[] { Stages.Describe, Stages.Simulate }, stages.OrderBy(s => s));
+        var summary = await recorder.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(summary.Succeeded, string.Join("; ", summary.Errors));
+        Assert.Equal((3, 3, 0, 0), (summary.Tasks, summary.Executed, summary.Cached, summary.Failed));
+        Assert.Equal(2, _store.FindCommitted(first.Task.Key)!.Attempts);
+        Assert.True(File.Exists(Path.Combine(_dir, "out", "cells.parquet")));
+    }
+
+    [Fact]
+    public async Task ADeterministicFailureFailsOnlyItsCell()
+    {
+        var recorder = new Recorder();
+        var coordinator = Coordinator(Manifest("spine_0[23].obj".Replace("[23]", "?")), recorder);
+        var worker = CreateTestProbe();
+        string? failedSubject = null;
+        while (true)
+        {
+            coordinator.Tell(new RequestWork(worker.Ref, "probe"), worker.Ref);
+            var msg = worker.ReceiveOne(TimeSpan.FromSeconds(3));
+            if (msg is not WorkItem item) break;
+            if (item.Task.Stage == Stages.LoadMesh && failedSubject is null)
+            {
+                failedSubject = item.Task.Subject;
+                coordinator.Tell(new WorkFailed(item.Task.Key, "InvalidDataException: broken mesh", Deterministic: true, "probe", worker.Ref));
+            }
+            else Complete(coordinator, worker, item);
+            if (recorder.Finished.Task.IsCompleted) break;
+        }
+        var summary = await recorder.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(new[] { $"{Stages.LoadMesh} {failedSubject}" }, recorder.Failures);
+        Assert.True(summary.Executed > 10, $"the other cells went on: {summary.Executed} tasks executed");
+        Assert.True(summary.Succeeded, "a failed cell does not fail the study under on_failure: continue");
+        Assert.Equal(1, _store.Find(_store.All().Single(r => r.Subject == failedSubject).Key)!.Attempts);   // not retried
+    }
+
+    [Fact]
+    public void ADeadWorkersLeaseIsRequeued()
+    {
+        var coordinator = Coordinator(Manifest("spine_02.obj"), new Recorder());
+        var doomed = CreateTestProbe();
+        var item = Pull(coordinator, doomed);
+        Sys.Stop(doomed.Ref);
+        var survivor = CreateTestProbe();
+        var again = Pull(coordinator, survivor);
+        Assert.Equal(item.Task.Key, again.Task.Key);
+    }
+}
