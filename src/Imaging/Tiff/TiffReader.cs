@@ -16,7 +16,9 @@ namespace ShapeStudy.Imaging;
 /// Spacing (µm) comes from ImageJ metadata: XResolution/YResolution are pixels per unit, the ImageDescription's
 /// "unit=" names the unit (micron, um, µm, nm, mm, cm) and "spacing=" is the z step in that unit (ImageJ's default
 /// is 1 unit). Without an ImageJ unit, resolutions are used only when ResolutionUnit is centimetre; the TIFF default
-/// (inch, usually 72 dpi of screen meaning) is not treated as a physical size.
+/// (inch, usually 72 dpi of screen meaning) is not treated as a physical size. OME-TIFF files (OME-XML in the first
+/// ImageDescription) take the spacing from Pixels PhysicalSizeX/Y/Z and their units (default µm; pm, Å, nm, mm, cm and
+/// m are converted) and read the SizeZ·SizeC·SizeT planes of the first image, of which only one axis may exceed 1.
 /// </remarks>
 public static class TiffReader
 {
@@ -34,7 +36,17 @@ public static class TiffReader
         var pages = file.ReadIfds();
         var first = PageLayout.From(file, pages[0], 0);
         int nz = pages.Count;
-        ImageJInfo ij = ImageJInfo.Parse(first.Description);
+        OmeInfo? ome = OmeXml.Parse(path, first.Description);
+        if (ome is not null)
+        {
+            int stacked = (ome.SizeZ > 1 ? 1 : 0) + (ome.SizeC > 1 ? 1 : 0) + (ome.SizeT > 1 ? 1 : 0);
+            if (stacked > 1)
+                throw file.Error($"OME-TIFF image has SizeZ={ome.SizeZ}, SizeC={ome.SizeC}, SizeT={ome.SizeT}; only one of them may exceed 1 (save one channel and time point per file)");
+            if (ome.Planes > pages.Count)
+                throw file.Error($"OME-XML declares {ome.Planes} planes but the file holds {pages.Count} pages (multi-file OME-TIFF datasets are not supported)");
+            nz = (int)ome.Planes;
+        }
+        ImageJInfo ij = ome is null ? ImageJInfo.Parse(first.Description) : new ImageJInfo(0, 1, null, null);
         bool contiguousImageJ = false;
         if (pages.Count == 1 && ij.Images > 1)
         {
@@ -52,6 +64,11 @@ public static class TiffReader
         long planeVoxels = (long)ny * nx;
         if (planeVoxels * nz > Array.MaxLength)
             throw file.Error($"stack of {nz} pages of {ny}x{nx} is too large to hold in memory");
+        // Never allocate more than the file can hold: raw bytes for uncompressed data, a generous bound for compressed.
+        long decodedBytes = planeVoxels * nz * first.BytesPerSample;
+        long maxDecoded = first.Compression == 1 ? bytes.Length : bytes.Length * 4096L;
+        if (decodedBytes > maxDecoded)
+            throw file.Error($"truncated or corrupt: {nz} pages of {ny}x{nx} {first.DType} samples ({decodedBytes} bytes) cannot be stored in a {bytes.Length}-byte file");
         var data = new float[planeVoxels * nz];
         if (contiguousImageJ)
         {
@@ -75,7 +92,7 @@ public static class TiffReader
             }
         }
 
-        Spacing? fileSpacing = FileSpacing(first, ij);
+        Spacing? fileSpacing = ome is not null ? ome.Spacing : FileSpacing(first, ij);
         Spacing spacing = spacingOverride?.Validated() ?? fileSpacing ?? Spacing.Isotropic(1.0);
         var volume = new Volume<float>(nz, ny, nx, spacing, data);
         return new ImageVolume(volume, first.DType, fileSpacing is not null && spacingOverride is null);

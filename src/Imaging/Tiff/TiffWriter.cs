@@ -5,42 +5,90 @@ using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
 
+/// <summary>Which metadata a written TIFF carries for the voxel size.</summary>
+public enum TiffMetadata
+{
+    /// <summary>ImageJ hyperstack description ("unit=micron", "spacing=") plus X/YResolution in pixels per µm.</summary>
+    ImageJ,
+
+    /// <summary>OME-XML (2016-06) in the first ImageDescription with PhysicalSizeX/Y/Z in µm: an OME-TIFF.</summary>
+    Ome,
+}
+
 /// <summary>
 /// Writes (Z, Y, X) volumes as uncompressed little-endian multi-page ImageJ TIFF stacks (one page per z slice) with
 /// the spacing in µm stored the ImageJ way: XResolution/YResolution = pixels per µm, "unit=micron" and
-/// "spacing=" (z step) in the ImageDescription. Files are written to path + ".tmp" and renamed when complete.
+/// "spacing=" (z step) in the ImageDescription, or as OME-TIFF (<see cref="TiffMetadata.Ome"/>). Files are written to path + ".tmp" and renamed when complete.
 /// The volume's Origin is not stored (TIFF has no field for it); the output is limited to 4 GiB (classic TIFF).
 /// </summary>
 public static class TiffWriter
 {
-    /// <summary>Writes an 8-bit volume.</summary>
-    public static void Write(string path, Volume<byte> volume) =>
-        WriteCore(path, volume.Shape, volume.Spacing, 8, 1, (z, dst) => volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX).CopyTo(dst));
+    /// <summary>Writes an 8-bit volume with ImageJ metadata.</summary>
+    public static void Write(string path, Volume<byte> volume) => Write(path, volume, TiffMetadata.ImageJ);
 
-    /// <summary>Writes a 16-bit unsigned volume.</summary>
-    public static void Write(string path, Volume<ushort> volume) =>
-        WriteCore(path, volume.Shape, volume.Spacing, 16, 1, (z, dst) =>
+    /// <summary>Writes a 16-bit unsigned volume with ImageJ metadata.</summary>
+    public static void Write(string path, Volume<ushort> volume) => Write(path, volume, TiffMetadata.ImageJ);
+
+    /// <summary>Writes a 32-bit float volume with ImageJ metadata.</summary>
+    public static void Write(string path, Volume<float> volume) => Write(path, volume, TiffMetadata.ImageJ);
+
+    /// <summary>Writes an 8-bit volume with the chosen metadata (ImageJ or OME-XML).</summary>
+    public static void Write(string path, Volume<byte> volume, TiffMetadata metadata) =>
+        WriteCore(path, volume.Shape, volume.Spacing, 8, 1, metadata, (z, dst) => volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX).CopyTo(dst));
+
+    /// <summary>Writes a 16-bit unsigned volume with the chosen metadata (ImageJ or OME-XML).</summary>
+    public static void Write(string path, Volume<ushort> volume, TiffMetadata metadata) =>
+        WriteCore(path, volume.Shape, volume.Spacing, 16, 1, metadata, (z, dst) =>
         {
             var src = volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX);
             for (int i = 0; i < src.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(dst.Slice(2 * i), src[i]);
         });
 
-    /// <summary>Writes a 32-bit float volume.</summary>
-    public static void Write(string path, Volume<float> volume) =>
-        WriteCore(path, volume.Shape, volume.Spacing, 32, 3, (z, dst) =>
+    /// <summary>Writes a 32-bit float volume with the chosen metadata (ImageJ or OME-XML).</summary>
+    public static void Write(string path, Volume<float> volume, TiffMetadata metadata) =>
+        WriteCore(path, volume.Shape, volume.Spacing, 32, 3, metadata, (z, dst) =>
         {
             var src = volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX);
             for (int i = 0; i < src.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(dst.Slice(4 * i), src[i]);
         });
 
+    /// <summary>
+    /// Writes <paramref name="image"/> as uint8 or uint16 when that is its stored type and as float32 otherwise
+    /// (exact for every integer and float16 type), with the chosen metadata.
+    /// </summary>
+    public static void Write(string path, ImageVolume image, TiffMetadata metadata = TiffMetadata.ImageJ)
+    {
+        var v = image.Voxels;
+        switch (image.DType)
+        {
+            case "uint8":
+            {
+                var d = new byte[v.Length];
+                for (int i = 0; i < d.Length; i++) d[i] = (byte)v.Data[i];
+                Write(path, v.WithData(d), metadata);
+                break;
+            }
+            case "uint16":
+            {
+                var d = new ushort[v.Length];
+                for (int i = 0; i < d.Length; i++) d[i] = (ushort)v.Data[i];
+                Write(path, v.WithData(d), metadata);
+                break;
+            }
+            default: Write(path, v, metadata); break;
+        }
+    }
+
     private delegate void PlaneWriter(int z, Span<byte> destination);
 
-    private static void WriteCore(string path, (int Z, int Y, int X) shape, Spacing spacing, int bits, int sampleFormat, PlaneWriter plane)
+    private static void WriteCore(string path, (int Z, int Y, int X) shape, Spacing spacing, int bits, int sampleFormat, TiffMetadata metadata, PlaneWriter plane)
     {
         var (nz, ny, nx) = shape;
         long planeBytes = (long)ny * nx * (bits / 8);
-        string description = string.Create(CultureInfo.InvariantCulture,
-            $"ImageJ=1.11a\nimages={nz}\nslices={nz}\nunit=micron\nspacing={spacing.Z:R}\nloop=false\n");
+        string description = metadata == TiffMetadata.Ome
+            ? OmeXml.Build(shape, spacing, bits switch { 8 => "uint8", 16 => "uint16", _ => "float" })
+            : string.Create(CultureInfo.InvariantCulture,
+                $"ImageJ=1.11a\nimages={nz}\nslices={nz}\nunit=micron\nspacing={spacing.Z:R}\nloop=false\n");
         byte[] descBytes = Encoding.ASCII.GetBytes(description + "\0");
         const int entriesFirst = 14, entriesOther = 13;
         long ifdSize(int entries) => 2 + entries * 12 + 4;
