@@ -74,7 +74,7 @@ public static class TiffReader
         {
             long planeBytes = planeVoxels * first.BytesPerSample;
             long start = first.StripOffsets[0];
-            if (start < 0 || start + planeBytes * nz > bytes.Length)
+            if (start < 0 || start > bytes.Length - planeBytes * nz)
                 throw file.Error($"truncated: ImageJ stack of {nz} slices needs {planeBytes * nz} bytes from offset {start} but the file has {bytes.Length} bytes");
             for (int z = 0; z < nz; z++)
                 first.ConvertSamples(bytes.AsSpan((int)(start + z * planeBytes), (int)planeBytes), data.AsSpan((int)(z * planeVoxels), (int)planeVoxels), file.LittleEndian);
@@ -207,7 +207,7 @@ internal sealed class TiffFile
 
     private void Check(long at, long n)
     {
-        if (at < 0 || at + n > Bytes.Length)
+        if (at < 0 || n < 0 || n > Bytes.Length || at > Bytes.Length - n)
             throw Error($"truncated or corrupt: needs bytes {at}..{at + n} but the file has {Bytes.Length} bytes");
     }
 
@@ -224,7 +224,7 @@ internal sealed class TiffFile
             long count = Big ? (long)U64(offset) : U16(offset);
             long entrySize = Big ? 20 : 12;
             long entries = offset + (Big ? 8 : 2);
-            if (count <= 0 || entries + count * entrySize + (Big ? 8 : 4) > Bytes.Length)
+            if (count <= 0 || count > Bytes.Length / entrySize || entries + count * entrySize + (Big ? 8 : 4) > Bytes.Length)
                 throw Error($"truncated or corrupt: IFD {result.Count} at offset {offset} declares {count} entries that do not fit in the file");
             var map = new Dictionary<int, TiffEntry>();
             for (long i = 0; i < count; i++)
@@ -260,7 +260,7 @@ internal sealed class TiffFile
     {
         if (e.ValueOffset < 0) throw Error($"tag {e.Tag} has unknown field type {e.Type}");
         int size = TypeSize(e.Type);
-        if (e.Count < 0 || e.Count > Bytes.Length || e.ValueOffset + e.Count * size > Bytes.Length)
+        if (e.Count < 0 || e.Count > Bytes.Length || e.ValueOffset > Bytes.Length - e.Count * size)
             throw Error($"truncated or corrupt: tag {e.Tag} declares {e.Count} values that do not fit in the file");
         var v = new long[e.Count];
         for (long i = 0; i < e.Count; i++)
@@ -298,7 +298,9 @@ internal sealed class TiffFile
         }
         if (e.Type == 11) { var bits = U32(e.ValueOffset); return BitConverter.UInt32BitsToSingle(bits); }
         if (e.Type == 12) { var bits = U64(e.ValueOffset); return BitConverter.UInt64BitsToDouble(bits); }
-        return Integers(e)[0];
+        var values = Integers(e);
+        if (values.Length == 0) throw Error($"tag {e.Tag} has no value");
+        return values[0];
     }
 
     public string Ascii(TiffEntry e)
@@ -346,7 +348,8 @@ internal sealed class PageLayout
         if (ifd.TryGetValue(258, out var bpsEntry))
         {
             var bps = f.Integers(bpsEntry);
-            p.BitsPerSample = (int)bps[0];
+            if (bps.Length == 0) throw f.Error($"page {index} has an empty BitsPerSample tag");
+            p.BitsPerSample = (int)Math.Clamp(bps[0], 0, 1024);
         }
         else p.BitsPerSample = 1;
         p.SampleFormat = (int)One(339, 1);
@@ -424,13 +427,13 @@ internal sealed class PageLayout
             ReadOnlySpan<byte> raw;
             if (Compression == 1)
             {
-                if (off < 0 || off + expected > f.Bytes.Length)
+                if (off < 0 || off > f.Bytes.Length - expected)
                     throw f.Error($"truncated: strip {s} needs {expected} bytes at offset {off} but the file has {f.Bytes.Length} bytes");
                 raw = f.Bytes.AsSpan((int)off, expected);
             }
             else
             {
-                if (off < 0 || count < 0 || off + count > f.Bytes.Length)
+                if (off < 0 || count < 0 || off > f.Bytes.Length - count)
                     throw f.Error($"truncated: compressed strip {s} of {count} bytes at offset {off} runs past the end of the file ({f.Bytes.Length} bytes)");
                 var src = f.Bytes.AsSpan((int)off, (int)count);
                 var outSpan = buffer.AsSpan(0, expected);
