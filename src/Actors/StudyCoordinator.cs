@@ -22,10 +22,8 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
     private readonly ArtifactStore _artifacts;
     private readonly IStudyObserver _observer;
     private readonly StudyPlan _plan;
-    private readonly Queue<PlannedTask> _ready = new();
-    private readonly Queue<(IActorRef Worker, string Node)> _idle = new();
-    private readonly Dictionary<string, (PlannedTask Task, IActorRef Worker)> _leased = new();
-    private readonly Dictionary<string, string> _outcome = new();   // key → done | cached | failed
+    private readonly TaskBoard<IActorRef> _board;
+    private readonly Dictionary<IActorRef, string> _nodes = new();
     private readonly List<string> _errors = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -39,19 +37,21 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         _store = store;
         _artifacts = artifacts;
         _observer = observer;
+        _board = new TaskBoard<IActorRef>(manifest.Execution.MaxRetries, TimeSpan.FromMilliseconds(200));
         var hashes = new Dictionary<string, string>();
         _plan = new StudyPlan(manifest, path => hashes.TryGetValue(path, out var h) ? h : hashes[path] = ContentHash.OfFile(path));
 
         Receive<RequestWork>(r =>
         {
             Context.Watch(r.Worker);
-            _idle.Enqueue((r.Worker, r.Node));
+            _nodes[r.Worker] = r.Node;
+            _board.WorkerIdle(r.Worker);
             Dispatch();
         });
         Receive<WorkCompleted>(OnCompleted);
         Receive<WorkFailed>(OnFailed);
-        Receive<Requeue>(r => { _ready.Enqueue(r.Task); Dispatch(); });
-        Receive<Terminated>(t => RequeueLeasesOf(t.ActorRef));
+        Receive<Requeue>(r => { _board.Requeue(r.Task); Dispatch(); });
+        Receive<Terminated>(t => { _board.WorkerLost(t.ActorRef); Dispatch(); });
         Receive<TablesWritten>(OnTablesWritten);
     }
 
@@ -83,87 +83,70 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         while (pending.Count > 0)
         {
             var task = pending.Dequeue();
-            if (_outcome.ContainsKey(task.Key) || _leased.ContainsKey(task.Key)) continue;
+            if (_board.IsKnown(task.Key)) continue;
             var committed = _store.FindCommitted(task.Key);
             if (committed?.ResultJson is not null && ArtifactsPresent(committed.ResultJson))
             {
-                _outcome[task.Key] = "cached";
+                _board.MarkCached(task.Key);
                 foreach (var next in _plan.OnCommitted(task.Key, committed.ResultJson)) pending.Enqueue(next);
             }
-            else if (_stopRequested) continue;
-            else _ready.Enqueue(task);
+            else if (!_stopRequested) _board.AddReady(task);
         }
-        ReportProgress();
     }
 
     private void Dispatch()
     {
-        while (_ready.Count > 0 && _idle.Count > 0 && !_stopRequested)
-        {
-            var (worker, node) = _idle.Dequeue();
-            if (worker.IsNobody()) continue;
-            var task = _ready.Dequeue();
-            var record = _store.MarkStarted(task.Key, task.Stage, task.Subject, node, DateTime.UtcNow);
-            _leased[task.Key] = (task, worker);
-            worker.Tell(new WorkItem(task, record.Attempts));
-        }
-        ReportProgress();
+        if (!_stopRequested)
+            foreach (var (worker, task) in _board.Dispatch())
+            {
+                var record = _store.MarkStarted(task.Key, task.Stage, task.Subject, _nodes.GetValueOrDefault(worker, ""), DateTime.UtcNow);
+                worker.Tell(new WorkItem(task, record.Attempts));
+            }
+        _observer.OnProgress(_board.Progress(_plan.Tasks));
     }
 
     private void OnCompleted(WorkCompleted m)
     {
-        _idle.Enqueue((m.Worker, m.Node));
-        if (!_leased.Remove(m.Key)) { Dispatch(); return; }        // a duplicate or late result: ignored
-        _store.Commit(m.Key, m.ResultJson, DateTime.UtcNow);
-        _outcome[m.Key] = "done";
-        Accept(_plan.OnCommitted(m.Key, m.ResultJson));
+        if (_board.Complete(m.Key, m.Worker))
+        {
+            _store.Commit(m.Key, m.ResultJson, DateTime.UtcNow);
+            Accept(_plan.OnCommitted(m.Key, m.ResultJson));
+        }
         Dispatch();
         MaybeFinish();
     }
 
     private void OnFailed(WorkFailed m)
     {
-        _idle.Enqueue((m.Worker, m.Node));
-        if (!_leased.Remove(m.Key, out var lease)) { Dispatch(); return; }
-        var record = _store.Find(m.Key);
-        int attempts = record?.Attempts ?? 1;
-        if (!m.Deterministic && attempts <= _manifest.Execution.MaxRetries)
+        int attempts = _store.Find(m.Key)?.Attempts ?? 1;
+        switch (_board.Fail(m.Key, m.Worker, attempts, m.Deterministic))
         {
-            var backoff = TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempts - 1));
-            _log.Warning("task {0} {1} failed (attempt {2}), retrying in {3} ms: {4}", lease.Task.Stage, lease.Task.Subject, attempts, backoff.TotalMilliseconds, m.Error);
-            Timers.StartSingleTimer("retry:" + m.Key, new Requeue(lease.Task), backoff);
-            Dispatch();
-            return;
+            case FailureVerdict.Retry retry:
+                _log.Warning("task {0} {1} failed (attempt {2}), retrying in {3} ms: {4}", retry.Task.Stage, retry.Task.Subject, attempts,
+                    retry.Backoff.TotalMilliseconds, m.Error);
+                Timers.StartSingleTimer("retry:" + m.Key, new Requeue(retry.Task), retry.Backoff);
+                break;
+            case FailureVerdict.GiveUp giveUp:
+                _store.MarkFailed(m.Key, m.Error, DateTime.UtcNow);
+                _observer.OnTaskFailed(giveUp.Task.Stage, giveUp.Task.Subject, m.Error);
+                if (_manifest.Execution.OnFailure == FailurePolicy.Stop)
+                {
+                    _stopRequested = true;
+                    _errors.Add($"stopped after {giveUp.Task.Stage} {giveUp.Task.Subject} failed: {m.Error} (execution.on_failure = stop)");
+                    _board.ClearReady();
+                }
+                Accept(_plan.OnFailed(m.Key, m.Error));
+                break;
         }
-        _store.MarkFailed(m.Key, m.Error, DateTime.UtcNow);
-        _outcome[m.Key] = "failed";
-        _observer.OnTaskFailed(lease.Task.Stage, lease.Task.Subject, m.Error);
-        if (_manifest.Execution.OnFailure == FailurePolicy.Stop)
-        {
-            _stopRequested = true;
-            _errors.Add($"stopped after {lease.Task.Stage} {lease.Task.Subject} failed: {m.Error} (execution.on_failure = stop)");
-            _ready.Clear();
-        }
-        Accept(_plan.OnFailed(m.Key, m.Error));
         Dispatch();
         MaybeFinish();
     }
 
-    private void RequeueLeasesOf(IActorRef worker)
-    {
-        foreach (var (key, lease) in _leased.Where(l => l.Value.Worker.Equals(worker)).ToList())
-        {
-            _leased.Remove(key);
-            _ready.Enqueue(lease.Task);
-        }
-        Dispatch();
-    }
-
+    /// <summary>When nothing is leased and the plan is complete (or stopped), writes the tables off the actor thread.</summary>
     private void MaybeFinish()
     {
-        if (_finishing || _leased.Count > 0) return;
-        if (!_plan.IsComplete && !(_stopRequested)) return;
-        if (!_plan.IsComplete && _ready.Count > 0) return;
+        if (_finishing || _board.LeaseCount > 0) return;
+        if (!_plan.IsComplete && !(_stopRequested && _board.ReadyCount == 0)) return;
         _finishing = true;
         if (_plan.GlobalError is { } g) _errors.Add(g);
         var records = _store.All().ToDictionary(r => r.Key);
@@ -171,7 +154,6 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         var metadata = Provenance();
         var artifacts = _artifacts;
         var tables = StudyTables.Build(_manifest, _plan, records, r => ReadTimeseries(artifacts, r), r => ReadDraws(artifacts, r));
-        var self = Self;
         Task.Run(async () =>
         {
             var written = new List<(string, int)>();
@@ -183,16 +165,16 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             return new TablesWritten(written, null);
         }).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result
             : new TablesWritten(Array.Empty<(string, int)>(), $"writing tables to {outDir} failed: {t.Exception?.GetBaseException().Message}"))
-          .PipeTo(self);
+          .PipeTo(Self);
     }
 
     private void OnTablesWritten(TablesWritten m)
     {
         if (m.Error is not null) _errors.Add(m.Error);
         _reported = true;
-        int cached = _outcome.Values.Count(v => v == "cached"), done = _outcome.Values.Count(v => v == "done"), failed = _outcome.Values.Count(v => v == "failed");
-        _observer.OnFinished(new StudySummary(_manifest.Study.Id, _manifest.Outputs.Dir, _plan.Tasks.Count, done, cached, failed,
-            m.Tables, _errors, _clock.Elapsed));
+        _observer.OnFinished(new StudySummary(_manifest.Study.Id, _manifest.Outputs.Dir, _plan.Tasks.Count,
+            _board.Count(TaskBoard<IActorRef>.Outcome.Done), _board.Count(TaskBoard<IActorRef>.Outcome.Cached),
+            _board.Count(TaskBoard<IActorRef>.Outcome.Failed), m.Tables, _errors, _clock.Elapsed));
     }
 
     /// <summary>Provenance key-value metadata; "created_utc" is the newest finish time of the study's tasks, so identical results give identical files.</summary>
@@ -225,23 +207,6 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
 
     private static double[][] ReadDraws(ArtifactStore store, ArtifactRef r) =>
         System.Text.Json.JsonSerializer.Deserialize<double[][]>(store.Get(r))!;
-
-    private void ReportProgress()
-    {
-        var byStage = new Dictionary<string, (int Total, int Done, int Cached, int Failed, int Running)>();
-        foreach (var t in _plan.Tasks)
-        {
-            var s = byStage.GetValueOrDefault(t.Stage);
-            s.Total++;
-            if (_outcome.TryGetValue(t.Key, out var o))
-            {
-                if (o == "done") s.Done++; else if (o == "cached") s.Cached++; else s.Failed++;
-            }
-            else if (_leased.ContainsKey(t.Key)) s.Running++;
-            byStage[t.Stage] = s;
-        }
-        _observer.OnProgress(byStage.Select(kv => new StageProgress(kv.Key, kv.Value.Total, kv.Value.Done, kv.Value.Cached, kv.Value.Failed, kv.Value.Running)).ToList());
-    }
 }
 
 /// <summary>The code version recorded in provenance: the assembly's informational version.</summary>

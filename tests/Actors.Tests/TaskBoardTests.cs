@@ -1,0 +1,106 @@
+using ShapeStudy.Actors.Pipeline;
+using ShapeStudy.Study.Pipeline;
+
+namespace ShapeStudy.Actors.Tests;
+
+/// <summary>The coordinator's pure bookkeeping, without actors.</summary>
+public sealed class TaskBoardTests
+{
+    private static PlannedTask T(string key, string stage = "simulate") => new(key, stage, "s-" + key, "{}");
+
+    private static TaskBoard<string> Board(int maxRetries = 2) => new(maxRetries, TimeSpan.FromMilliseconds(100));
+
+    [Fact]
+    public void TasksAreLeasedOnlyToSlotsThatAsked()
+    {
+        var b = Board();
+        b.AddReady(T("a"));
+        b.AddReady(T("b"));
+        Assert.Empty(b.Dispatch());
+        b.WorkerIdle("w1");
+        var leased = b.Dispatch();
+        Assert.Equal(new[] { ("w1", "a") }, leased.Select(l => (l.Worker, l.Task.Key)));
+        Assert.Equal((1, 1), (b.LeaseCount, b.ReadyCount));
+        Assert.True(b.Complete("a", "w1"));                 // the slot asks again by completing
+        Assert.Equal("b", b.Dispatch().Single().Task.Key);
+    }
+
+    [Fact]
+    public void DuplicateAndLateResultsAreIgnored()
+    {
+        var b = Board();
+        b.AddReady(T("a"));
+        b.AddReady(T("a"));                                 // the same key twice is one task
+        b.WorkerIdle("w1");
+        b.Dispatch();
+        Assert.True(b.Complete("a", "w1"));
+        Assert.False(b.Complete("a", "w2"));
+        Assert.IsType<FailureVerdict.Ignored>(b.Fail("a", "w2", 1, deterministic: false));
+        Assert.Equal(1, b.Count(TaskBoard<string>.Outcome.Done));
+        Assert.False(b.IsKnown("b"));
+        Assert.True(b.IsKnown("a"));
+    }
+
+    [Fact]
+    public void TransientFailuresBackOffExponentiallyThenGiveUp()
+    {
+        var b = Board(maxRetries: 2);
+        b.AddReady(T("a"));
+        var backoffs = new List<TimeSpan>();
+        for (int attempt = 1; ; attempt++)
+        {
+            b.WorkerIdle("w");
+            var task = b.Dispatch().Single().Task;
+            var verdict = b.Fail(task.Key, "w", attempt, deterministic: false);
+            if (verdict is FailureVerdict.Retry r) { backoffs.Add(r.Backoff); b.Requeue(r.Task); continue; }
+            Assert.IsType<FailureVerdict.GiveUp>(verdict);
+            Assert.Equal(3, attempt);
+            break;
+        }
+        Assert.Equal(new[] { TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200) }, backoffs);
+        Assert.Equal(1, b.Count(TaskBoard<string>.Outcome.Failed));
+    }
+
+    [Fact]
+    public void DeterministicFailuresAreNotRetried()
+    {
+        var b = Board(maxRetries: 5);
+        b.AddReady(T("a"));
+        b.WorkerIdle("w");
+        b.Dispatch();
+        Assert.IsType<FailureVerdict.GiveUp>(b.Fail("a", "w", 1, deterministic: true));
+    }
+
+    [Fact]
+    public void ALostWorkersLeasesAndRequestsAreRequeuedOrDropped()
+    {
+        var b = Board();
+        b.AddReady(T("a"));
+        b.AddReady(T("b"));
+        b.WorkerIdle("dead");
+        b.Dispatch();                                       // dead holds a
+        b.WorkerIdle("dead");                               // and asked again
+        Assert.Equal(new[] { "a" }, b.WorkerLost("dead").Select(t => t.Key));
+        Assert.Equal(0, b.IdleCount);
+        b.WorkerIdle("alive");
+        b.WorkerIdle("alive");
+        Assert.Equal(new[] { "b", "a" }, b.Dispatch().Select(l => l.Task.Key));
+    }
+
+    [Fact]
+    public void ProgressCountsEveryTaskOnceByStage()
+    {
+        var b = Board();
+        var tasks = new[] { T("a", "segment"), T("b"), T("c"), T("d") };
+        b.MarkCached("a");
+        b.AddReady(tasks[1]);
+        b.AddReady(tasks[2]);
+        b.WorkerIdle("w");
+        b.WorkerIdle("v");
+        b.Dispatch();
+        b.Complete("b", "w");
+        var p = b.Progress(tasks);
+        Assert.Equal(new StageProgress("segment", 1, 0, 1, 0, 0), p[0]);
+        Assert.Equal(new StageProgress("simulate", 3, 1, 0, 0, 1), p[1]);
+    }
+}
