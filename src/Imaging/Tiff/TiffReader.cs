@@ -337,7 +337,7 @@ internal sealed class PageLayout
         var p = new PageLayout();
         if (!ifd.ContainsKey(256) || !ifd.ContainsKey(257)) throw f.Error($"page {index} lacks ImageWidth/ImageLength");
         long width = One(256, 0), height = One(257, 0);
-        if (width <= 0 || height <= 0 || width * height > Array.MaxLength / 4)
+        if (width <= 0 || height <= 0 || width > int.MaxValue || height > int.MaxValue || width * height > Array.MaxLength / 4)
             throw f.Error($"page {index} has an invalid size {height}x{width}");
         p.Width = (int)width;
         p.Height = (int)height;

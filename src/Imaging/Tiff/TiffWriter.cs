@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using ShapeStudy.Core;
 
@@ -15,38 +16,70 @@ public enum TiffMetadata
     Ome,
 }
 
+/// <summary>Compression of written TIFF strips.</summary>
+public enum TiffCompression
+{
+    /// <summary>Uncompressed (TIFF compression 1).</summary>
+    None,
+
+    /// <summary>LZW (TIFF compression 5).</summary>
+    Lzw,
+
+    /// <summary>Deflate / zlib (TIFF compression 8, "Adobe Deflate").</summary>
+    Deflate,
+}
+
 /// <summary>
-/// Writes (Z, Y, X) volumes as uncompressed little-endian multi-page ImageJ TIFF stacks (one page per z slice) with
-/// the spacing in µm stored the ImageJ way: XResolution/YResolution = pixels per µm, "unit=micron" and
-/// "spacing=" (z step) in the ImageDescription, or as OME-TIFF (<see cref="TiffMetadata.Ome"/>). Files are written to path + ".tmp" and renamed when complete.
-/// The volume's Origin is not stored (TIFF has no field for it); the output is limited to 4 GiB (classic TIFF).
+/// How <see cref="TiffWriter"/> writes a stack. <paramref name="BigTiff"/>: true forces BigTIFF, false forces classic
+/// TIFF (an error beyond 4 GiB), null (default) picks BigTIFF only when the file could exceed 4 GiB.
+/// </summary>
+public sealed record TiffWriteOptions(
+    TiffMetadata Metadata = TiffMetadata.ImageJ,
+    TiffCompression Compression = TiffCompression.None,
+    bool? BigTiff = null);
+
+/// <summary>
+/// Writes (Z, Y, X) volumes as little-endian multi-page TIFF stacks, one page (one strip) per z slice, uncompressed,
+/// LZW or Deflate, classic TIFF or BigTIFF. The spacing in µm is stored the ImageJ way (XResolution/YResolution =
+/// pixels per µm, "unit=micron" and "spacing=" (z step) in the ImageDescription) or as OME-XML
+/// (<see cref="TiffMetadata.Ome"/>). Files are written to path + ".tmp" and renamed when complete. The volume's
+/// Origin is not stored (TIFF has no field for it).
 /// </summary>
 public static class TiffWriter
 {
-    /// <summary>Writes an 8-bit volume with ImageJ metadata.</summary>
-    public static void Write(string path, Volume<byte> volume) => Write(path, volume, TiffMetadata.ImageJ);
+    /// <summary>Writes an 8-bit volume with ImageJ metadata, uncompressed.</summary>
+    public static void Write(string path, Volume<byte> volume) => Write(path, volume, new TiffWriteOptions());
 
-    /// <summary>Writes a 16-bit unsigned volume with ImageJ metadata.</summary>
-    public static void Write(string path, Volume<ushort> volume) => Write(path, volume, TiffMetadata.ImageJ);
+    /// <summary>Writes a 16-bit unsigned volume with ImageJ metadata, uncompressed.</summary>
+    public static void Write(string path, Volume<ushort> volume) => Write(path, volume, new TiffWriteOptions());
 
-    /// <summary>Writes a 32-bit float volume with ImageJ metadata.</summary>
-    public static void Write(string path, Volume<float> volume) => Write(path, volume, TiffMetadata.ImageJ);
+    /// <summary>Writes a 32-bit float volume with ImageJ metadata, uncompressed.</summary>
+    public static void Write(string path, Volume<float> volume) => Write(path, volume, new TiffWriteOptions());
 
-    /// <summary>Writes an 8-bit volume with the chosen metadata (ImageJ or OME-XML).</summary>
-    public static void Write(string path, Volume<byte> volume, TiffMetadata metadata) =>
-        WriteCore(path, volume.Shape, volume.Spacing, 8, 1, metadata, (z, dst) => volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX).CopyTo(dst));
+    /// <summary>Writes an 8-bit volume with the chosen metadata (ImageJ or OME-XML), uncompressed.</summary>
+    public static void Write(string path, Volume<byte> volume, TiffMetadata metadata) => Write(path, volume, new TiffWriteOptions(metadata));
 
-    /// <summary>Writes a 16-bit unsigned volume with the chosen metadata (ImageJ or OME-XML).</summary>
-    public static void Write(string path, Volume<ushort> volume, TiffMetadata metadata) =>
-        WriteCore(path, volume.Shape, volume.Spacing, 16, 1, metadata, (z, dst) =>
+    /// <summary>Writes a 16-bit unsigned volume with the chosen metadata (ImageJ or OME-XML), uncompressed.</summary>
+    public static void Write(string path, Volume<ushort> volume, TiffMetadata metadata) => Write(path, volume, new TiffWriteOptions(metadata));
+
+    /// <summary>Writes a 32-bit float volume with the chosen metadata (ImageJ or OME-XML), uncompressed.</summary>
+    public static void Write(string path, Volume<float> volume, TiffMetadata metadata) => Write(path, volume, new TiffWriteOptions(metadata));
+
+    /// <summary>Writes an 8-bit volume with the given metadata, compression and container.</summary>
+    public static void Write(string path, Volume<byte> volume, TiffWriteOptions options) =>
+        WriteCore(path, volume.Shape, volume.Spacing, 8, 1, options, (z, dst) => volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX).CopyTo(dst));
+
+    /// <summary>Writes a 16-bit unsigned volume with the given metadata, compression and container.</summary>
+    public static void Write(string path, Volume<ushort> volume, TiffWriteOptions options) =>
+        WriteCore(path, volume.Shape, volume.Spacing, 16, 1, options, (z, dst) =>
         {
             var src = volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX);
             for (int i = 0; i < src.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(dst.Slice(2 * i), src[i]);
         });
 
-    /// <summary>Writes a 32-bit float volume with the chosen metadata (ImageJ or OME-XML).</summary>
-    public static void Write(string path, Volume<float> volume, TiffMetadata metadata) =>
-        WriteCore(path, volume.Shape, volume.Spacing, 32, 3, metadata, (z, dst) =>
+    /// <summary>Writes a 32-bit float volume with the given metadata, compression and container.</summary>
+    public static void Write(string path, Volume<float> volume, TiffWriteOptions options) =>
+        WriteCore(path, volume.Shape, volume.Spacing, 32, 3, options, (z, dst) =>
         {
             var src = volume.Data.AsSpan(z * volume.NY * volume.NX, volume.NY * volume.NX);
             for (int i = 0; i < src.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(dst.Slice(4 * i), src[i]);
@@ -54,9 +87,13 @@ public static class TiffWriter
 
     /// <summary>
     /// Writes <paramref name="image"/> as uint8 or uint16 when that is its stored type and as float32 otherwise
-    /// (exact for every integer and float16 type), with the chosen metadata.
+    /// (exact for every integer type up to 16 bits and for float16), with the chosen metadata, uncompressed.
     /// </summary>
-    public static void Write(string path, ImageVolume image, TiffMetadata metadata = TiffMetadata.ImageJ)
+    public static void Write(string path, ImageVolume image, TiffMetadata metadata = TiffMetadata.ImageJ) =>
+        Write(path, image, new TiffWriteOptions(metadata));
+
+    /// <summary>As <see cref="Write(string, ImageVolume, TiffMetadata)"/> with full options.</summary>
+    public static void Write(string path, ImageVolume image, TiffWriteOptions options)
     {
         var v = image.Voxels;
         switch (image.DType)
@@ -65,112 +102,156 @@ public static class TiffWriter
             {
                 var d = new byte[v.Length];
                 for (int i = 0; i < d.Length; i++) d[i] = (byte)v.Data[i];
-                Write(path, v.WithData(d), metadata);
+                Write(path, v.WithData(d), options);
                 break;
             }
             case "uint16":
             {
                 var d = new ushort[v.Length];
                 for (int i = 0; i < d.Length; i++) d[i] = (ushort)v.Data[i];
-                Write(path, v.WithData(d), metadata);
+                Write(path, v.WithData(d), options);
                 break;
             }
-            default: Write(path, v, metadata); break;
+            default: Write(path, v, options); break;
         }
     }
 
     private delegate void PlaneWriter(int z, Span<byte> destination);
 
-    private static void WriteCore(string path, (int Z, int Y, int X) shape, Spacing spacing, int bits, int sampleFormat, TiffMetadata metadata, PlaneWriter plane)
+    private static void WriteCore(string path, (int Z, int Y, int X) shape, Spacing spacing, int bits, int sampleFormat, TiffWriteOptions options, PlaneWriter plane)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var (nz, ny, nx) = shape;
         long planeBytes = (long)ny * nx * (bits / 8);
-        string description = metadata == TiffMetadata.Ome
+        if (planeBytes > Array.MaxLength) throw new ArgumentException($"a plane of {ny}x{nx} {bits}-bit samples exceeds the 2 GiB strip limit");
+        string description = options.Metadata == TiffMetadata.Ome
             ? OmeXml.Build(shape, spacing, bits switch { 8 => "uint8", 16 => "uint16", _ => "float" })
             : string.Create(CultureInfo.InvariantCulture,
                 $"ImageJ=1.11a\nimages={nz}\nslices={nz}\nunit=micron\nspacing={spacing.Z:R}\nloop=false\n");
         byte[] descBytes = Encoding.ASCII.GetBytes(description + "\0");
-        const int entriesFirst = 14, entriesOther = 13;
-        long ifdSize(int entries) => 2 + entries * 12 + 4;
-        // Layout per page: IFD, then out-of-line values (XRes, YRes, [description]), then the pixel strip.
-        long estimate = 8 + nz * (ifdSize(entriesFirst) + 16 + descBytes.Length + planeBytes);
-        if (estimate > uint.MaxValue) throw new ArgumentException($"volume of {estimate} bytes exceeds the 4 GiB classic TIFF limit");
+        int compressionTag = options.Compression switch { TiffCompression.Lzw => 5, TiffCompression.Deflate => 8, _ => 1 };
+
+        // Worst case per page: IFD and values (< 512 bytes), the description once, and the strip (LZW can expand
+        // incompressible data by up to 12/8, Deflate by a little).
+        long worstStrip = options.Compression == TiffCompression.None ? planeBytes : planeBytes * 3 / 2 + 1024;
+        long estimate = 16 + descBytes.Length + nz * (512 + worstStrip);
+        bool big = options.BigTiff ?? estimate > uint.MaxValue;
+        if (!big && estimate > uint.MaxValue)
+            throw new ArgumentException($"volume of up to {estimate} bytes exceeds the 4 GiB classic TIFF limit; write BigTIFF instead");
         var (xNum, xDen) = PixelsPerMicron(spacing.X);
         var (yNum, yDen) = PixelsPerMicron(spacing.Y);
+        int entrySize = big ? 20 : 12, countSize = big ? 8 : 2, nextSize = big ? 8 : 4, inline = big ? 8 : 4;
 
-        string tmp = path + ".tmp";
-        try
+        FormatGuards.WriteAtomically(path, fs =>
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            var header = new byte[big ? 16 : 8];
+            header[0] = (byte)'I'; header[1] = (byte)'I';
+            if (big)
             {
-                var header = new byte[8];
-                header[0] = (byte)'I'; header[1] = (byte)'I';
+                BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(2), 43);
+                BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), 8);
+                BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(8), 16);
+            }
+            else
+            {
                 BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(2), 42);
                 BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), 8);
-                fs.Write(header);
-                long pos = 8;
-                var pixels = new byte[planeBytes];
-                for (int z = 0; z < nz; z++)
+            }
+            fs.Write(header);
+            long pos = header.Length;
+            var pixels = new byte[planeBytes];
+            var lzw = options.Compression == TiffCompression.Lzw ? new LzwEncoder() : null;
+            for (int z = 0; z < nz; z++)
+            {
+                plane(z, pixels);
+                ReadOnlySpan<byte> strip = options.Compression switch
                 {
-                    bool firstPage = z == 0;
-                    int entries = firstPage ? entriesFirst : entriesOther;
-                    long ifdStart = pos;
-                    long extra = ifdStart + ifdSize(entries);
-                    long xResAt = extra, yResAt = extra + 8, descAt = extra + 16;
-                    long dataAt = descAt + (firstPage ? descBytes.Length : 0);
-                    if ((dataAt & 1) == 1) dataAt++;
-                    long next = z + 1 < nz ? dataAt + planeBytes : 0;
-                    if ((next & 1) == 1) next++;
+                    TiffCompression.Lzw => lzw!.Encode(pixels),
+                    TiffCompression.Deflate => Deflate(pixels),
+                    _ => pixels,
+                };
+                bool firstPage = z == 0;
+                int entries = firstPage ? 14 : 13;
+                long ifdStart = pos;
+                long extra = ifdStart + countSize + entries * entrySize + nextSize;
+                long resAt = extra;                               // XResolution, YResolution (classic TIFF only)
+                long descAt = big ? extra : extra + 16;
+                long dataAt = descAt + (firstPage ? descBytes.Length : 0);
+                if ((dataAt & 1) == 1) dataAt++;
+                long end = dataAt + strip.Length;
+                long next = z + 1 < nz ? end + (end & 1) : 0;
+                if (!big && next > uint.MaxValue)
+                    throw new ArgumentException("the stack exceeds the 4 GiB classic TIFF limit; write BigTIFF instead");
 
-                    var ifd = new byte[dataAt - ifdStart];
-                    var span = ifd.AsSpan();
-                    BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)entries);
-                    int e = 0;
-                    void Entry(int tag, int type, uint count, uint value)
+                var ifd = new byte[dataAt - ifdStart];
+                if (big) BinaryPrimitives.WriteUInt64LittleEndian(ifd, (ulong)entries);
+                else BinaryPrimitives.WriteUInt16LittleEndian(ifd, (ushort)entries);
+                int e = 0;
+                void Entry(int tag, int type, long count, long value)
+                {
+                    var s = ifd.AsSpan(countSize + e * entrySize, entrySize);
+                    BinaryPrimitives.WriteUInt16LittleEndian(s, (ushort)tag);
+                    BinaryPrimitives.WriteUInt16LittleEndian(s.Slice(2), (ushort)type);
+                    var v = s.Slice(big ? 12 : 8, inline);
+                    if (big) BinaryPrimitives.WriteUInt64LittleEndian(s.Slice(4), (ulong)count);
+                    else BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(4), (uint)count);
+                    if (type == 3 && count == 1) BinaryPrimitives.WriteUInt16LittleEndian(v, (ushort)value);
+                    else if (big) BinaryPrimitives.WriteUInt64LittleEndian(v, (ulong)value);
+                    else BinaryPrimitives.WriteUInt32LittleEndian(v, (uint)value);
+                    e++;
+                }
+                void Rational(int tag, uint num, uint den, long at)
+                {
+                    if (big)
                     {
-                        var s = ifd.AsSpan(2 + e * 12, 12);
+                        // 8 bytes fit in a BigTIFF entry: store the rational inline.
+                        var s = ifd.AsSpan(countSize + e * entrySize, entrySize);
                         BinaryPrimitives.WriteUInt16LittleEndian(s, (ushort)tag);
-                        BinaryPrimitives.WriteUInt16LittleEndian(s.Slice(2), (ushort)type);
-                        BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(4), count);
-                        if (type == 3 && count == 1) BinaryPrimitives.WriteUInt16LittleEndian(s.Slice(8), (ushort)value);
-                        else BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(8), value);
+                        BinaryPrimitives.WriteUInt16LittleEndian(s.Slice(2), 5);
+                        BinaryPrimitives.WriteUInt64LittleEndian(s.Slice(4), 1);
+                        BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(12), num);
+                        BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(16), den);
                         e++;
                     }
-                    Entry(254, 4, 1, 0);                       // NewSubfileType
-                    Entry(256, 4, 1, (uint)nx);                // ImageWidth
-                    Entry(257, 4, 1, (uint)ny);                // ImageLength
-                    Entry(258, 3, 1, (uint)bits);              // BitsPerSample
-                    Entry(259, 3, 1, 1);                       // Compression: none
-                    Entry(262, 3, 1, 1);                       // Photometric: BlackIsZero
-                    if (firstPage) Entry(270, 2, (uint)descBytes.Length, (uint)descAt); // ImageDescription
-                    Entry(273, 4, 1, (uint)dataAt);            // StripOffsets
-                    Entry(277, 3, 1, 1);                       // SamplesPerPixel
-                    Entry(278, 4, 1, (uint)ny);                // RowsPerStrip
-                    Entry(279, 4, 1, (uint)planeBytes);        // StripByteCounts
-                    Entry(282, 5, 1, (uint)xResAt);            // XResolution
-                    Entry(283, 5, 1, (uint)yResAt);            // YResolution
-                    Entry(339, 3, 1, (uint)sampleFormat);      // SampleFormat
-                    BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(2 + entries * 12), (uint)next);
-                    int o = (int)(xResAt - ifdStart);
-                    BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(o), xNum);
-                    BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(o + 4), xDen);
-                    BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(o + 8), yNum);
-                    BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(o + 12), yDen);
-                    if (firstPage) descBytes.CopyTo(span.Slice((int)(descAt - ifdStart)));
-                    fs.Write(ifd);
-                    plane(z, pixels);
-                    fs.Write(pixels);
-                    pos = dataAt + planeBytes;
-                    if (next != 0 && next > pos) { fs.WriteByte(0); pos = next; }
+                    else
+                    {
+                        BinaryPrimitives.WriteUInt32LittleEndian(ifd.AsSpan((int)(at - ifdStart)), num);
+                        BinaryPrimitives.WriteUInt32LittleEndian(ifd.AsSpan((int)(at - ifdStart) + 4), den);
+                        Entry(tag, 5, 1, at);
+                    }
                 }
+                int type32 = big ? 16 : 4;                             // LONG8 in BigTIFF, LONG in classic TIFF
+                Entry(254, 4, 1, 0);                                   // NewSubfileType
+                Entry(256, 4, 1, nx);                                  // ImageWidth
+                Entry(257, 4, 1, ny);                                  // ImageLength
+                Entry(258, 3, 1, bits);                                // BitsPerSample
+                Entry(259, 3, 1, compressionTag);                      // Compression
+                Entry(262, 3, 1, 1);                                   // Photometric: BlackIsZero
+                if (firstPage) Entry(270, 2, descBytes.Length, descAt); // ImageDescription
+                Entry(273, type32, 1, dataAt);                         // StripOffsets
+                Entry(277, 3, 1, 1);                                   // SamplesPerPixel
+                Entry(278, 4, 1, ny);                                  // RowsPerStrip
+                Entry(279, type32, 1, strip.Length);                   // StripByteCounts
+                Rational(282, xNum, xDen, resAt);                      // XResolution
+                Rational(283, yNum, yDen, resAt + 8);                  // YResolution
+                Entry(339, 3, 1, sampleFormat);                        // SampleFormat
+                var nextField = ifd.AsSpan(countSize + entries * entrySize);
+                if (big) BinaryPrimitives.WriteUInt64LittleEndian(nextField, (ulong)next);
+                else BinaryPrimitives.WriteUInt32LittleEndian(nextField, (uint)next);
+                if (firstPage) descBytes.CopyTo(ifd.AsSpan((int)(descAt - ifdStart)));
+                fs.Write(ifd);
+                fs.Write(strip);
+                pos = end;
+                if (next > pos) { fs.WriteByte(0); pos = next; }
             }
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-            throw;
-        }
+        });
+    }
+
+    private static byte[] Deflate(byte[] data)
+    {
+        using var ms = new MemoryStream(data.Length / 2 + 64);
+        using (var z = new ZLibStream(ms, CompressionLevel.Fastest, leaveOpen: true)) z.Write(data);
+        return ms.ToArray();
     }
 
     /// <summary>Pixels per µm as an unsigned rational with the largest denominator that keeps both in 32 bits.</summary>

@@ -263,6 +263,61 @@ public sealed class FormatRoundTripTests : IDisposable
         Assert.StartsWith(p + ": OME-TIFF image has SizeZ=7, SizeC=2", e.Message);
     }
 
+    [Theory]
+    [InlineData(TiffCompression.None, false, TiffMetadata.ImageJ)]
+    [InlineData(TiffCompression.Lzw, false, TiffMetadata.ImageJ)]
+    [InlineData(TiffCompression.Deflate, false, TiffMetadata.Ome)]
+    [InlineData(TiffCompression.None, true, TiffMetadata.Ome)]
+    [InlineData(TiffCompression.Lzw, true, TiffMetadata.Ome)]
+    [InlineData(TiffCompression.Deflate, true, TiffMetadata.ImageJ)]
+    public void TiffCompressionAndBigTiffKeepValuesAndSpacing(TiffCompression compression, bool bigTiff, TiffMetadata metadata)
+    {
+        var options = new TiffWriteOptions(metadata, compression, bigTiff);
+        // Smooth ramps (compressible) plus a pseudo-random tail (incompressible) so LZW fills and resets its table.
+        var u8 = Make(i => i < 150 ? (byte)(i / 3) : (byte)((i * 2654435761u) >> 24));
+        var u16 = Make(i => (ushort)(i < 150 ? i * 4 : (int)((i * 2654435761u) >> 16)));
+        var f32 = Make(i => i < 150 ? i * 0.5f : MathF.Sin(i * 7.1f));
+        TiffWriter.Write(PathOf("u8.tif"), u8, options);
+        TiffWriter.Write(PathOf("u16.tif"), u16, options);
+        TiffWriter.Write(PathOf("f32.tif"), f32, options);
+        foreach (var (name, r) in new[] { ("u8.tif", TiffReader.Read(PathOf("u8.tif"))), ("u16.tif", TiffReader.Read(PathOf("u16.tif"))), ("f32.tif", TiffReader.Read(PathOf("f32.tif"))) })
+        {
+            var bytes = File.ReadAllBytes(PathOf(name));
+            Assert.Equal(bigTiff ? 43 : 42, BitConverter.ToUInt16(bytes, 2));
+            Assert.True(r.HasFileSpacing);
+            AssertSpacing(Anisotropic, r.Voxels.Spacing, metadata == TiffMetadata.Ome ? 1e-15 : 1e-9);
+        }
+        AssertSame(u8, TiffReader.Read(PathOf("u8.tif")), "uint8", x => x);
+        AssertSame(u16, TiffReader.Read(PathOf("u16.tif")), "uint16", x => x);
+        AssertSame(f32, TiffReader.Read(PathOf("f32.tif")), "float32", x => x);
+    }
+
+    [Fact]
+    public void LzwTableResetsOnLongIncompressibleInput()
+    {
+        // 64 KiB of pseudo-random bytes forces the 4094-entry table to fill and reset many times.
+        var rng = new Random(7);
+        var data = new byte[4 * 128 * 128];
+        rng.NextBytes(data);
+        for (int i = 0; i < 4096; i++) data[i] = (byte)(i % 7);   // and a compressible start
+        var v = new Volume<byte>(4, 128, 128, Anisotropic, data);
+        TiffWriter.Write(PathOf("lzw.tif"), v, new TiffWriteOptions(Compression: TiffCompression.Lzw));
+        AssertSame(v, TiffReader.Read(PathOf("lzw.tif")), "uint8", x => x);
+    }
+
+    [Fact]
+    public void ClassicTiffIsChosenForSmallFilesAndCompressionShrinksThem()
+    {
+        var v = Make(i => (ushort)(i / 10));
+        TiffWriter.Write(PathOf("auto.tif"), v, new TiffWriteOptions());
+        TiffWriter.Write(PathOf("deflate.tif"), v, new TiffWriteOptions(Compression: TiffCompression.Deflate));
+        TiffWriter.Write(PathOf("lzw.tif"), v, new TiffWriteOptions(Compression: TiffCompression.Lzw));
+        Assert.Equal(42, BitConverter.ToUInt16(File.ReadAllBytes(PathOf("auto.tif")), 2));
+        long raw = new FileInfo(PathOf("auto.tif")).Length;
+        Assert.True(new FileInfo(PathOf("deflate.tif")).Length < raw);
+        Assert.True(new FileInfo(PathOf("lzw.tif")).Length < raw);
+    }
+
     // ------------------------------------------------------------------ dispatch
 
     [Theory]
