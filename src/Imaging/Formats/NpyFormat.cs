@@ -9,7 +9,7 @@ namespace ShapeStudy.Imaging;
 /// <summary>
 /// NumPy <c>.npy</c> arrays (format versions 1.0, 2.0 and 3.0). Reads dtypes u1, i1, u2, i2, f2, f4, f8 and the
 /// 32/64-bit integers (when every value fits float32 exactly), little or big endian, C or Fortran order. A 3-D array
-/// is (Z, Y, X); a 2-D array is one z plane (1, Y, X); leading axes of length 1 beyond three are dropped.
+/// is (Z, Y, X); a 2-D array is one z plane (1, Y, X); axes of length 1 beyond three are dropped.
 /// .npy stores no voxel size: the spacing is the override or 1 µm, and <see cref="ImageVolume.HasFileSpacing"/> is false.
 /// </summary>
 public static class NpyFormat
@@ -47,12 +47,15 @@ public static class NpyFormat
         var (descr, fortran, shape) = ParseHeader(path, header);
         var (type, little) = ParseDescr(path, descr);
 
-        int firstKept = 0;
-        while (shape.Length - firstKept > 3 && shape[firstKept] == 1) firstKept++;
-        var dims = shape[firstKept..];
-        if (dims.Length > 3) throw FormatGuards.Error(path, $"array of shape ({string.Join(", ", shape)}) has more than three non-singleton axes");
-        if (dims.Length < 2) throw FormatGuards.Error(path, $"array of shape ({string.Join(", ", shape)}) is not 2-D or 3-D");
-        long nz = dims.Length == 3 ? dims[0] : 1, ny = dims[^2], nx = dims[^1];
+        // Axes of length 1 do not change the memory layout (in C or Fortran order), so beyond three axes they are
+        // dropped, leading ones first: (1, Z, Y, X) and (Z, Y, X, 1) both read as (Z, Y, X).
+        var dims = new List<long>(shape);
+        while (dims.Count > 3 && dims[0] == 1) dims.RemoveAt(0);
+        while (dims.Count > 3 && dims[^1] == 1) dims.RemoveAt(dims.Count - 1);
+        while (dims.Count > 3 && dims.IndexOf(1) is int one and >= 0) dims.RemoveAt(one);
+        if (dims.Count > 3) throw FormatGuards.Error(path, $"array of shape ({string.Join(", ", shape)}) has more than three axes longer than 1");
+        if (dims.Count < 2) throw FormatGuards.Error(path, $"array of shape ({string.Join(", ", shape)}) is not 2-D or 3-D");
+        long nz = dims.Count == 3 ? dims[0] : 1, ny = dims[^2], nx = dims[^1];
         long dataStart = headerStart + headerLength;
         long available = fileLength - dataStart;
         if (FormatGuards.CheckedBytes(available, Samples.Size(type), nz, ny, nx) < 0)

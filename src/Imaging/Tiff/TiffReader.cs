@@ -31,6 +31,9 @@ public static class TiffReader
     /// message names the file and the problem.</exception>
     public static ImageVolume Read(string path, Spacing? spacingOverride = null)
     {
+        long length = new FileInfo(path).Length;
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"{path}: the file has {length} bytes; TIFF files beyond {Array.MaxLength} bytes (2 GiB) cannot be read in memory");
         byte[] bytes = File.ReadAllBytes(path);
         var file = new TiffFile(path, bytes);
         var pages = file.ReadIfds();

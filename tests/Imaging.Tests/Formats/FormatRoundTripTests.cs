@@ -211,6 +211,46 @@ public sealed class FormatRoundTripTests : IDisposable
         Assert.StartsWith(p + ": sample 1 of the int32 data", e.Message);
     }
 
+    private static void WriteRawNpy(string path, string shape, float[] values)
+    {
+        var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
+        header = header.PadRight(128 - 10 - 1) + "\n";
+        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0 };
+        bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(header));
+        foreach (var v in values) bytes.AddRange(BitConverter.GetBytes(v));
+        File.WriteAllBytes(path, bytes.ToArray());
+    }
+
+    [Theory]
+    [InlineData("(1, 2, 3, 4)")]
+    [InlineData("(2, 3, 4, 1)")]
+    [InlineData("(2, 1, 3, 1, 4)")]
+    [InlineData("(1, 1, 2, 3, 4, 1)")]
+    public void NpySingletonAxesBeyondThreeAreDropped(string shape)
+    {
+        var values = new float[24];
+        for (int i = 0; i < values.Length; i++) values[i] = i * 1.5f;
+        string p = PathOf("s.npy");
+        WriteRawNpy(p, shape, values);
+        var r = NpyFormat.Read(p).Voxels;
+        Assert.Equal((2, 3, 4), r.Shape);
+        Assert.Equal(values, r.Data);
+    }
+
+    [Theory]
+    [InlineData("(2, 2, 3, 2)", "has more than three axes longer than 1")]
+    [InlineData("(24,)", "is not 2-D or 3-D")]
+    [InlineData("(0, 3, 8)", "does not fit")]
+    [InlineData("(2, 3, 5)", "does not fit")]
+    public void NpyUnusableShapesAreRejected(string shape, string reason)
+    {
+        string p = PathOf("bad.npy");
+        WriteRawNpy(p, shape, new float[24]);
+        var e = Assert.Throws<InvalidDataException>(() => NpyFormat.Read(p));
+        Assert.StartsWith(p + ": ", e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+
     // ------------------------------------------------------------------ OME-TIFF
 
     [Fact]
