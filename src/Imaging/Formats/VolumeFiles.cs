@@ -42,16 +42,17 @@ public static class VolumeFiles
 
     /// <summary>
     /// Writes <paramref name="image"/> in the format its extension names, keeping the stored type where the format
-    /// has it (see <see cref="TiffWriter.Write(string, ImageVolume, TiffMetadata)"/>, <see cref="MrcFormat.Write(string, ImageVolume)"/>,
-    /// <see cref="NpyFormat.Write(string, ImageVolume)"/>). ".ome.tif" writes OME-XML, other TIFF names ImageJ metadata.
+    /// has it (see <see cref="TiffWriter.Write(string, ImageVolume, TiffWriteOptions)"/>, <see cref="MrcFormat.Write(string, ImageVolume)"/>,
+    /// <see cref="NpyFormat.Write(string, ImageVolume)"/>). ".ome.tif" writes OME-XML, other TIFF names ImageJ metadata;
+    /// <paramref name="tiffCompression"/> applies to TIFF outputs only (BigTIFF is chosen automatically beyond 4 GiB).
     /// </summary>
     /// <exception cref="InvalidDataException">The extension is not a supported format.</exception>
-    public static void Write(string path, ImageVolume image)
+    public static void Write(string path, ImageVolume image, TiffCompression tiffCompression = TiffCompression.None)
     {
         switch (Detect(path))
         {
-            case Kind.Tiff: TiffWriter.Write(path, image, TiffMetadata.ImageJ); break;
-            case Kind.OmeTiff: TiffWriter.Write(path, image, TiffMetadata.Ome); break;
+            case Kind.Tiff: TiffWriter.Write(path, image, new TiffWriteOptions(TiffMetadata.ImageJ, tiffCompression)); break;
+            case Kind.OmeTiff: TiffWriter.Write(path, image, new TiffWriteOptions(TiffMetadata.Ome, tiffCompression)); break;
             case Kind.Mrc: MrcFormat.Write(path, image); break;
             case Kind.Npy: NpyFormat.Write(path, image); break;
             default: throw Unsupported(path);

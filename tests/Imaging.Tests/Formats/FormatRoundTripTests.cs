@@ -399,6 +399,17 @@ public sealed class FormatRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void VolumeFilesCompressesTiffOutputsOnRequest()
+    {
+        var labels = Make(i => (ushort)(i / 40));
+        var image = new ImageVolume(labels.WithData(Array.ConvertAll(labels.Data, x => (float)x)), "uint16", true);
+        VolumeFiles.Write(PathOf("plain.ome.tif"), image);
+        VolumeFiles.Write(PathOf("packed.ome.tif"), image, TiffCompression.Deflate);
+        Assert.True(new FileInfo(PathOf("packed.ome.tif")).Length < new FileInfo(PathOf("plain.ome.tif")).Length);
+        AssertSame(labels, VolumeFiles.Read(PathOf("packed.ome.tif")), "uint16", x => x);
+    }
+
+    [Fact]
     public void UnknownExtensionNamesTheSupportedFormats()
     {
         string p = PathOf("volume.h5");
