@@ -21,7 +21,7 @@ public sealed record ParameterSummary(double Mean, double Sd, double Q5, double 
 /// rank-normalized split-R̂ and bulk/tail effective sample sizes (Geyer's initial monotone sequence estimator).
 /// All methods take draws of one parameter indexed [chain][draw] (chains of equal length).
 /// </summary>
-public static class Diagnostics
+public static partial class Diagnostics
 {
     /// <summary>Rank-normalized split-R̂: max of the bulk R̂ (rank-normalized split chains) and the tail R̂ (folded draws).</summary>
     public static double RHat(double[][] chains)

@@ -1,0 +1,290 @@
+namespace ShapeStudy.Statistics;
+
+/// <summary>Complete state of one <see cref="AdaptiveMetropolisSampler"/> chain.</summary>
+/// <param name="Iteration">Completed iterations (warmup included).</param>
+/// <param name="Position">Current position.</param>
+/// <param name="LogDensity">Log-density at <paramref name="Position"/>.</param>
+/// <param name="Rng">RNG state.</param>
+/// <param name="Cholesky">Lower Cholesky factor of the current proposal covariance, row-major d × d.</param>
+/// <param name="Mean">Running mean of the adaptation window.</param>
+/// <param name="Scatter">Running scatter matrix of the adaptation window, row-major d × d.</param>
+/// <param name="Count">Samples in the adaptation window.</param>
+/// <param name="Accepted">Accepted post-warmup proposals.</param>
+/// <param name="Draws">Kept draws, flat [draw · d + parameter].</param>
+public sealed record AdaptiveMetropolisChainState(long Iteration, double[] Position, double LogDensity, RngState Rng,
+    double[] Cholesky, double[] Mean, double[] Scatter, long Count, long Accepted, double[] Draws);
+
+/// <summary>Complete state of an <see cref="AdaptiveMetropolisSampler"/> (serialize with <see cref="CheckpointJson"/>).</summary>
+/// <param name="Dimension">Number of parameters d.</param>
+/// <param name="Options">Options the sampler was built with (InitialProposalSd resolved).</param>
+/// <param name="Lower">Lower bounds per parameter.</param>
+/// <param name="Upper">Upper bounds per parameter.</param>
+/// <param name="Chains">State of each chain.</param>
+public sealed record AdaptiveMetropolisState(int Dimension, AdaptiveMetropolisOptions Options, double[] Lower, double[] Upper,
+    AdaptiveMetropolisChainState[] Chains);
+
+/// <summary>
+/// Resumable adaptive Metropolis (Haario et al. 2001), the same algorithm as <see cref="AdaptiveMetropolis"/> (proposal
+/// covariance s_d(Σ̂ + εI), s_d = 2.38²/d, adapted during warmup, restarted halfway, frozen after) but with a serializable
+/// RNG per chain (<see cref="ResumableRandom"/>, stream <c>am/chain/c</c>) so it can be checkpointed and resumed with
+/// identical draws. Chains run in parallel; the log-density must be thread-safe.
+/// </summary>
+public sealed class AdaptiveMetropolisSampler
+{
+    private readonly Func<double[], double> _logDensity;
+    private readonly AdaptiveMetropolisOptions _o;
+    private readonly double[] _lo, _hi;
+    private readonly int _d;
+    private readonly Chain[] _chains;
+
+    /// <summary>A sampler with one starting point per chain in <paramref name="initial"/> and optional bounds (proposals outside are rejected).</summary>
+    public AdaptiveMetropolisSampler(Func<double[], double> logDensity, double[][] initial, AdaptiveMetropolisOptions options,
+        double[]? lower = null, double[]? upper = null)
+    {
+        ArgumentNullException.ThrowIfNull(logDensity);
+        ArgumentNullException.ThrowIfNull(initial);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Chains < 1) throw new ArgumentOutOfRangeException(nameof(options), "need at least one chain");
+        if (options.Warmup < 0 || options.Draws < 1) throw new ArgumentOutOfRangeException(nameof(options), "warmup must be ≥ 0 and draws ≥ 1");
+        if (initial.Length != options.Chains) throw new ArgumentException($"need {options.Chains} initial positions, got {initial.Length}");
+        _d = initial[0].Length;
+        if (_d < 1) throw new ArgumentException("need at least one parameter");
+        foreach (var x in initial) if (x.Length != _d) throw new ArgumentException("initial positions must all have the same dimension");
+        _lo = lower is null ? Enumerable.Repeat(double.NegativeInfinity, _d).ToArray() : (double[])lower.Clone();
+        _hi = upper is null ? Enumerable.Repeat(double.PositiveInfinity, _d).ToArray() : (double[])upper.Clone();
+        if (_lo.Length != _d || _hi.Length != _d) throw new ArgumentException("bounds must have one entry per parameter");
+        var sd0 = options.InitialProposalSd ?? DefaultProposalSd(initial, _lo, _hi);
+        if (sd0.Length != _d) throw new ArgumentException("InitialProposalSd must have one entry per parameter");
+        _o = options with { InitialProposalSd = (double[])sd0.Clone() };
+        _logDensity = logDensity;
+        _chains = new Chain[options.Chains];
+        for (int c = 0; c < _chains.Length; c++)
+            _chains[c] = new Chain(this, initial[c], ResumableRandom.ForStream(options.Seed, FormattableString.Invariant($"am/chain/{c}")));
+    }
+
+    private AdaptiveMetropolisSampler(Func<double[], double> logDensity, AdaptiveMetropolisState s)
+    {
+        _logDensity = logDensity;
+        _o = s.Options;
+        _d = s.Dimension;
+        _lo = (double[])s.Lower.Clone();
+        _hi = (double[])s.Upper.Clone();
+        _chains = new Chain[s.Chains.Length];
+        for (int c = 0; c < _chains.Length; c++) _chains[c] = new Chain(this, s.Chains[c]);
+    }
+
+    /// <summary>Rebuilds a sampler from a checkpoint; later draws equal those of the sampler that wrote it.</summary>
+    public static AdaptiveMetropolisSampler Resume(Func<double[], double> logDensity, AdaptiveMetropolisState state)
+    {
+        ArgumentNullException.ThrowIfNull(logDensity);
+        ArgumentNullException.ThrowIfNull(state);
+        return new AdaptiveMetropolisSampler(logDensity, state);
+    }
+
+    /// <summary>Completed iterations per chain (warmup included).</summary>
+    public long Iteration => _chains[0].Iteration;
+
+    /// <summary>Whether all warmup and draw iterations are done.</summary>
+    public bool IsComplete => Iteration >= _o.Warmup + _o.Draws;
+
+    /// <summary>The complete current state (deep copy).</summary>
+    public AdaptiveMetropolisState Checkpoint()
+    {
+        var s = new AdaptiveMetropolisChainState[_chains.Length];
+        for (int c = 0; c < s.Length; c++) s[c] = _chains[c].Save();
+        return new AdaptiveMetropolisState(_d, _o, (double[])_lo.Clone(), (double[])_hi.Clone(), s);
+    }
+
+    /// <summary>
+    /// Advances every chain by up to <paramref name="iterations"/> iterations (never past warmup + draws), chains in parallel,
+    /// calling <paramref name="onCheckpoint"/> every <paramref name="checkpointEvery"/> iterations when given; returns the kept
+    /// draws so far with the post-warmup acceptance rates and the current proposal covariances.
+    /// </summary>
+    public McmcResult Run(int iterations, int checkpointEvery = 0, Action<AdaptiveMetropolisState>? onCheckpoint = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(iterations);
+        if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery));
+        long target = Math.Min(_o.Warmup + _o.Draws, Iteration + iterations);
+        while (Iteration < target)
+        {
+            long next = checkpointEvery > 0 && onCheckpoint is not null ? Math.Min(target, Iteration + checkpointEvery) : target;
+            int n = (int)(next - Iteration);
+            Parallel.For(0, _chains.Length, c => _chains[c].Advance(n));
+            if (checkpointEvery > 0 && onCheckpoint is not null) onCheckpoint(Checkpoint());
+        }
+        return Result();
+    }
+
+    /// <summary>Kept draws so far.</summary>
+    public McmcResult Result()
+    {
+        var draws = new double[_chains.Length][][];
+        var acc = new double[_chains.Length];
+        var cov = new double[_chains.Length][];
+        for (int c = 0; c < _chains.Length; c++)
+        {
+            var ch = _chains[c];
+            draws[c] = new double[ch.Kept][];
+            for (int i = 0; i < ch.Kept; i++) draws[c][i] = ch.DrawsFlat.AsSpan(i * _d, _d).ToArray();
+            acc[c] = ch.Kept > 0 ? (double)ch.Accepted / ch.Kept : double.NaN;
+            cov[c] = ch.Covariance();
+        }
+        return new McmcResult(draws, acc, cov);
+    }
+
+    private static double[] DefaultProposalSd(double[][] initial, double[] lo, double[] hi)
+    {
+        int d = lo.Length;
+        var sd = new double[d];
+        for (int j = 0; j < d; j++)
+        {
+            if (double.IsFinite(lo[j]) && double.IsFinite(hi[j])) { sd[j] = (hi[j] - lo[j]) / 20; continue; }
+            double mn = double.MaxValue, mx = double.MinValue, mag = 0;
+            foreach (var x in initial) { mn = Math.Min(mn, x[j]); mx = Math.Max(mx, x[j]); mag = Math.Max(mag, Math.Abs(x[j])); }
+            sd[j] = Math.Max(0.1 * (mx - mn), 0.1 * Math.Max(mag, 1e-3));
+        }
+        return sd;
+    }
+
+    private sealed class Chain
+    {
+        private readonly AdaptiveMetropolisSampler _s;
+        private readonly ResumableRandom _rng;
+        private readonly int _d;
+        private readonly double[] _x, _y, _z, _delta, _mean, _scatter, _cov;
+        private double[] _chol;
+        private double _lp;
+        private long _count;
+        public long Iteration, Accepted;
+        public int Kept;
+        public readonly double[] DrawsFlat;
+
+        public Chain(AdaptiveMetropolisSampler s, double[] start, ResumableRandom rng) : this(s, rng)
+        {
+            Array.Copy(start, _x, _d);
+            _lp = InBounds(_x) ? Eval(_x) : double.NegativeInfinity;
+            var sd0 = s._o.InitialProposalSd!;
+            for (int j = 0; j < _d; j++) _cov[j * _d + j] = sd0[j] * sd0[j];
+            _chol = TryCholesky(_cov, _d) ?? throw new ArgumentException("initial proposal covariance is not positive definite; give positive InitialProposalSd");
+        }
+
+        public Chain(AdaptiveMetropolisSampler s, AdaptiveMetropolisChainState st) : this(s, ResumableRandom.FromState(st.Rng))
+        {
+            Array.Copy(st.Position, _x, _d);
+            _lp = st.LogDensity;
+            _chol = (double[])st.Cholesky.Clone();
+            Array.Copy(st.Mean, _mean, _d);
+            Array.Copy(st.Scatter, _scatter, _d * _d);
+            _count = st.Count;
+            Accepted = st.Accepted;
+            Iteration = st.Iteration;
+            Kept = st.Draws.Length / _d;
+            Array.Copy(st.Draws, DrawsFlat, st.Draws.Length);
+        }
+
+        private Chain(AdaptiveMetropolisSampler s, ResumableRandom rng)
+        {
+            _s = s;
+            _rng = rng;
+            _d = s._d;
+            _x = new double[_d]; _y = new double[_d]; _z = new double[_d]; _delta = new double[_d]; _mean = new double[_d];
+            _scatter = new double[_d * _d];
+            _cov = new double[_d * _d];
+            _chol = new double[_d * _d];
+            DrawsFlat = new double[s._o.Draws * _d];
+        }
+
+        public AdaptiveMetropolisChainState Save() => new(Iteration, (double[])_x.Clone(), _lp, _rng.State, (double[])_chol.Clone(),
+            (double[])_mean.Clone(), (double[])_scatter.Clone(), _count, Accepted, DrawsFlat[..(Kept * _d)]);
+
+        private double Eval(double[] x)
+        {
+            double v = _s._logDensity(x);
+            return double.IsNaN(v) ? double.NegativeInfinity : v;
+        }
+
+        private bool InBounds(double[] x)
+        {
+            for (int j = 0; j < _d; j++) if (!(x[j] >= _s._lo[j] && x[j] <= _s._hi[j])) return false;
+            return true;
+        }
+
+        public void Advance(int iterations)
+        {
+            var o = _s._o;
+            int d = _d;
+            double sdScale = 2.38 * 2.38 / d;
+            int restartAt = o.Warmup / 2;
+            int minHistory = Math.Max(2 * d, 20);
+            for (int k = 0; k < iterations; k++)
+            {
+                long it = Iteration;
+                for (int j = 0; j < d; j++) _z[j] = _rng.NextStandardNormal();
+                for (int i = 0; i < d; i++)
+                {
+                    double s = 0;
+                    for (int m = 0; m <= i; m++) s += _chol[i * d + m] * _z[m];
+                    _y[i] = _x[i] + s;
+                }
+                double lpy = InBounds(_y) ? Eval((double[])_y.Clone()) : double.NegativeInfinity;
+                double logU = Math.Log(_rng.NextDouble());
+                bool accept = lpy > double.NegativeInfinity && (lpy >= _lp || logU < lpy - _lp || double.IsNegativeInfinity(_lp));
+                if (accept) { Array.Copy(_y, _x, d); _lp = lpy; }
+                if (it < o.Warmup)
+                {
+                    if (it == restartAt) { Array.Clear(_mean); Array.Clear(_scatter); _count = 0; }
+                    _count++;
+                    for (int j = 0; j < d; j++) { _delta[j] = _x[j] - _mean[j]; _mean[j] += _delta[j] / _count; }
+                    for (int i = 0; i < d; i++)
+                        for (int m = 0; m < d; m++)
+                            _scatter[i * d + m] += _delta[i] * (_x[m] - _mean[m]);
+                    if (_count >= minHistory)
+                    {
+                        for (int i = 0; i < d * d; i++) _cov[i] = sdScale * _scatter[i] / (_count - 1);
+                        for (int j = 0; j < d; j++) _cov[j * d + j] += sdScale * o.Epsilon;
+                        var c = TryCholesky(_cov, d);
+                        if (c != null) _chol = c;
+                    }
+                }
+                else
+                {
+                    if (accept) Accepted++;
+                    Array.Copy(_x, 0, DrawsFlat, Kept * d, d);
+                    Kept++;
+                }
+                Iteration++;
+            }
+        }
+
+        public double[] Covariance()
+        {
+            var r = new double[_d * _d];
+            for (int i = 0; i < _d; i++)
+                for (int k = 0; k < _d; k++)
+                {
+                    double s = 0;
+                    for (int m = 0; m <= Math.Min(i, k); m++) s += _chol[i * _d + m] * _chol[k * _d + m];
+                    r[i * _d + k] = s;
+                }
+            return r;
+        }
+
+        private static double[]? TryCholesky(double[] a, int d)
+        {
+            var l = new double[d * d];
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j <= i; j++)
+                {
+                    double s = a[i * d + j];
+                    for (int k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
+                    if (i == j)
+                    {
+                        if (!(s > 0) || !double.IsFinite(s)) return null;
+                        l[i * d + i] = Math.Sqrt(s);
+                    }
+                    else l[i * d + j] = s / l[j * d + j];
+                }
+            return l;
+        }
+    }
+}
