@@ -161,6 +161,10 @@ public class SphericalHarmonicsTests(ITestOutputHelper output)
         var p0 = f0.PowerSpectrum();
         var p1 = f1.PowerSpectrum();
         for (int l = 0; l <= 12; l++) Assert.True(Math.Abs(p0[l] - p1[l]) <= 1e-6 * p0[0], $"P_{l}");
+        // Uniform scaling by s scales every coefficient by s (lengths in µm).
+        var scaled = SphericalHarmonics.Fit(mesh.Transformed((x, y, z) => (2.5 * x, 2.5 * y, 2.5 * z)), 12);
+        for (int k = 0; k < f0.Coefficients.Length; k++)
+            Assert.True(Math.Abs(scaled.Coefficients[k] - 2.5 * f0.Coefficients[k]) < 1e-6 * scale, $"scaled c[{k}]");
         Assert.Equal(f0.MeanSurfaceDistanceUm, f1.MeanSurfaceDistanceUm, 6);
         Assert.Equal(f0.IsStarShaped, f1.IsStarShaped);
         // Rotating the input rotates the frame: R · Rotation₀ = Rotation₁.

@@ -31,6 +31,25 @@ public class MorphometricsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ConvexHull_OfPointsOnASphere_ContainsThemAndApproachesTheBall()
+    {
+        var rng = new Random(11);
+        var pts = new double[3 * 3000];
+        for (int i = 0; i < 3000; i++)
+        {
+            double z = 2 * rng.NextDouble() - 1, phi = 2 * Math.PI * rng.NextDouble(), s = Math.Sqrt(1 - z * z);
+            pts[3 * i] = 5 + 2 * s * Math.Cos(phi); pts[3 * i + 1] = -1 + 2 * s * Math.Sin(phi); pts[3 * i + 2] = 2 * z;
+        }
+        var hull = ConvexHull.Compute(pts);
+        Assert.True(hull.IsWatertight());
+        Assert.Equal(0, SurfaceTopology.Genus(hull));
+        AssertContains(hull, pts, 1e-9);
+        double ball = 4.0 / 3.0 * Math.PI * 8;
+        Assert.InRange(hull.SignedVolume(), 0.98 * ball, ball);
+        Assert.True(hull.VertexCount > 2900, $"{hull.VertexCount} hull vertices of 3000 points on a sphere");
+    }
+
+    [Fact]
     public void ConvexHull_MatchesScipyOnRealSpines()
     {
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "ShapeSpace.Tests", "reference", "sh_convex_hull.json")));
