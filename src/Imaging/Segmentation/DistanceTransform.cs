@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
@@ -35,7 +36,9 @@ public static class DistanceTransform
             if (ny > 1)
                 for (int x = 0; x < nx; x++)
                 {
-                    for (int y = 0; y < ny; y++) buffers.F[y] = planeSpan[y * nx + x];
+                    bool any = false;
+                    for (int y = 0; y < ny; y++) { double f = planeSpan[y * nx + x]; buffers.F[y] = f; any |= f != 0; }
+                    if (!any) continue;   // all background: stays 0
                     LowerEnvelope(buffers, ny, s.Y);
                     for (int y = 0; y < ny; y++) planeSpan[y * nx + x] = buffers.D[y];
                 }
@@ -54,7 +57,9 @@ public static class DistanceTransform
             {
                 if (nz > 1)
                 {
-                    for (int z = 0; z < nz; z++) buffers.F[z] = slab[z * nx + x];
+                    bool any = false;
+                    for (int z = 0; z < nz; z++) { double f = slab[z * nx + x]; buffers.F[z] = f; any |= f != 0; }
+                    if (!any) continue;   // all background: stays 0
                     LowerEnvelope(buffers, nz, s.Z);
                     for (int z = 0; z < nz; z++) slab[z * nx + x] = buffers.D[z];
                 }
@@ -98,6 +103,7 @@ public static class DistanceTransform
     }
 
     /// <summary>Squared distance (µm²) along the row to the nearest zero voxel of the row, +∞ when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowSquared(ReadOnlySpan<byte> mask, Span<double> output, double spacing)
     {
         int n = mask.Length;
@@ -132,6 +138,7 @@ public static class DistanceTransform
     /// D[q] = min over p of F[p] + ((q − p)·spacing)² for q in [0, n), +∞ when every F is +∞ (lower envelope of
     /// parabolas; sites with F = +∞ are skipped).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LowerEnvelope(LineBuffers b, int n, double spacing)
     {
         var f = b.F; var d = b.D; var v = b.Sites; var h = b.Heights; var zs = b.Starts;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
@@ -80,42 +81,80 @@ public static class Li
         return tNext + min;
     }
 
+    private const int Chunk = 1 << 16;
+
     private static double FloatThreshold(float[] values, float min, double? tolerance, double? initialGuess)
     {
         var shifted = new float[values.Length];
-        double sum = 0;
-        for (int i = 0; i < values.Length; i++) { shifted[i] = values[i] - min; sum += shifted[i]; }
-        double tol;
-        if (tolerance is > 0) tol = tolerance.Value;
-        else
+        int chunks = (values.Length + Chunk - 1) / Chunk;
+        var partial = new double[chunks];
+        var partialMax = new float[chunks];
+        Parallel.For(0, chunks, c =>
         {
-            var sorted = (float[])shifted.Clone();
-            Array.Sort(sorted);
-            float gap = float.PositiveInfinity;
-            for (int i = 1; i < sorted.Length; i++)
-            {
-                float d = sorted[i] - sorted[i - 1];
-                if (d > 0 && d < gap) gap = d;
-            }
-            tol = gap / 2f;
-        }
-        float maxShifted = 0;
-        foreach (float v in shifted) if (v > maxShifted) maxShifted = v;
-        double tNext = Start(initialGuess, sum / shifted.Length, min, maxShifted);
+            int start = c * Chunk, end = Math.Min(values.Length, start + Chunk);
+            double sum = 0; float max = 0;
+            for (int i = start; i < end; i++) { float v = values[i] - min; shifted[i] = v; sum += v; if (v > max) max = v; }
+            partial[c] = sum; partialMax[c] = max;
+        });
+        double total = 0; float maxShifted = 0;
+        for (int c = 0; c < chunks; c++) { total += partial[c]; maxShifted = Math.Max(maxShifted, partialMax[c]); }
+        double tol = tolerance is > 0 ? tolerance.Value : SmallestGap(shifted) / 2f;
+        double tNext = Start(initialGuess, total / shifted.Length, min, maxShifted);
         double tCurr = -2 * tol;
+        var foreSums = new double[chunks]; var backSums = new double[chunks];
+        var foreCounts = new long[chunks];
         while (Math.Abs(tNext - tCurr) > tol)
         {
             tCurr = tNext;
-            double foreS = 0, backS = 0;
-            long foreN = 0, backN = 0;
-            foreach (float v in shifted)
+            double t = tCurr;
+            Parallel.For(0, chunks, c =>
             {
-                if (v > tCurr) { foreS += v; foreN++; }
-                else { backS += v; backN++; }
-            }
+                int start = c * Chunk, end = Math.Min(shifted.Length, start + Chunk);
+                double fs = 0, bs = 0; long fn = 0;
+                for (int i = start; i < end; i++)
+                {
+                    float v = shifted[i];
+                    if (v > t) { fs += v; fn++; } else bs += v;
+                }
+                foreSums[c] = fs; backSums[c] = bs; foreCounts[c] = fn;
+            });
+            double foreS = 0, backS = 0; long foreN = 0;
+            for (int c = 0; c < chunks; c++) { foreS += foreSums[c]; backS += backSums[c]; foreN += foreCounts[c]; }
+            long backN = shifted.Length - foreN;
             double meanFore = foreS / foreN, meanBack = backS / backN;
             tNext = (meanBack - meanFore) / (Math.Log(meanBack) - Math.Log(meanFore));
         }
         return tNext + min;
+    }
+
+    /// <summary>
+    /// Smallest positive difference (float32) between distinct values ≥ 0, found with a two-pass 16-bit radix sort of
+    /// the float bit patterns (which order like the values for non-negative floats).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float SmallestGap(float[] nonNegative)
+    {
+        int n = nonNegative.Length;
+        var keys = new uint[n];
+        for (int i = 0; i < n; i++) keys[i] = BitConverter.SingleToUInt32Bits(nonNegative[i]);
+        var temp = new uint[n];
+        var counts = new int[1 << 16];
+        for (int shift = 0; shift < 32; shift += 16)
+        {
+            Array.Clear(counts);
+            foreach (uint k in keys) counts[(k >> shift) & 0xFFFF]++;
+            int running = 0;
+            for (int b = 0; b < counts.Length; b++) { int c = counts[b]; counts[b] = running; running += c; }
+            foreach (uint k in keys) temp[counts[(k >> shift) & 0xFFFF]++] = k;
+            (keys, temp) = (temp, keys);
+        }
+        float gap = float.PositiveInfinity;
+        for (int i = 1; i < n; i++)
+        {
+            if (keys[i] == keys[i - 1]) continue;
+            float d = BitConverter.UInt32BitsToSingle(keys[i]) - BitConverter.UInt32BitsToSingle(keys[i - 1]);
+            if (d > 0 && d < gap) gap = d;
+        }
+        return gap;
     }
 }

@@ -66,24 +66,54 @@ public static class LocalThreshold
 
     private delegate void LineFilter(double[] extended, int leftPad, double[] output);
 
-    /// <summary>Filters every line along <paramref name="axis"/> in place (float64 work, float32 storage).</summary>
+    /// <summary>
+    /// Filters every line along <paramref name="axis"/> in place (float64 work, float32 storage). Lines along Z are
+    /// processed per (Z, X) slab of one y and lines along Y per plane, so the strided reads stay in cache.
+    /// </summary>
     private static void FilterAxis(float[] data, int nz, int ny, int nx, int axis, int leftPad, int rightPad, LineFilter filter)
     {
         int n = axis switch { 0 => nz, 1 => ny, _ => nx };
-        int stride = axis switch { 0 => ny * nx, 1 => nx, _ => 1 };
-        int lines = data.Length / n;
-        Parallel.For(0, lines, () => (new double[n + leftPad + rightPad], new double[n]), (line, _, buffers) =>
+        int plane = ny * nx;
+        var map = new int[n + leftPad + rightPad];
+        for (int i = -leftPad; i < n + rightPad; i++) map[i + leftPad] = Reflect(i, n);
+        int outer = axis switch { 0 => ny, 1 => nz, _ => nz * ny };
+        Parallel.For(0, outer, () => (new double[map.Length], new double[n], axis == 0 ? new float[nz * nx] : []), (o, _, buffers) =>
         {
-            var (extended, output) = buffers;
-            int start = axis switch
+            var (extended, output, slab) = buffers;
+            switch (axis)
             {
-                0 => line,
-                1 => (line / nx) * ny * nx + line % nx,
-                _ => line * nx,
-            };
-            for (int i = -leftPad; i < n + rightPad; i++) extended[i + leftPad] = data[start + Reflect(i, n) * stride];
-            filter(extended, leftPad, output);
-            for (int i = 0; i < n; i++) data[start + i * stride] = (float)output[i];
+                case 2:
+                {
+                    var row = data.AsSpan(o * nx, nx);
+                    for (int i = 0; i < map.Length; i++) extended[i] = row[map[i]];
+                    filter(extended, leftPad, output);
+                    for (int i = 0; i < n; i++) row[i] = (float)output[i];
+                    break;
+                }
+                case 1:
+                {
+                    var p = data.AsSpan(o * plane, plane);
+                    for (int x = 0; x < nx; x++)
+                    {
+                        for (int i = 0; i < map.Length; i++) extended[i] = p[map[i] * nx + x];
+                        filter(extended, leftPad, output);
+                        for (int i = 0; i < n; i++) p[i * nx + x] = (float)output[i];
+                    }
+                    break;
+                }
+                default:
+                {
+                    for (int z = 0; z < nz; z++) data.AsSpan(z * plane + o * nx, nx).CopyTo(slab.AsSpan(z * nx, nx));
+                    for (int x = 0; x < nx; x++)
+                    {
+                        for (int i = 0; i < map.Length; i++) extended[i] = slab[map[i] * nx + x];
+                        filter(extended, leftPad, output);
+                        for (int i = 0; i < n; i++) slab[i * nx + x] = (float)output[i];
+                    }
+                    for (int z = 0; z < nz; z++) slab.AsSpan(z * nx, nx).CopyTo(data.AsSpan(z * plane + o * nx, nx));
+                    break;
+                }
+            }
             return buffers;
         }, _ => { });
     }

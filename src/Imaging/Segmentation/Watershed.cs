@@ -32,28 +32,20 @@ public static class Watershed
         if (!(compactness >= 0) || !double.IsFinite(compactness)) throw new ArgumentOutOfRangeException(nameof(compactness), compactness, "compactness must be a finite value ≥ 0");
 
         var grid = new PaddedGrid(image.NZ, image.NY, image.NX);
-        var (values, state) = Pad(image, markers, mask, grid);
-        var offsets = Neighbourhood.WatershedOrder(connectivity);
-        var flat = new int[offsets.Length];
-        for (int i = 0; i < offsets.Length; i++) flat[i] = (offsets[i].Dz * grid.PY + offsets[i].Dy) * grid.PX + offsets[i].Dx;
-
-        if (compactness > 0) FloodCompact(values, state, flat, grid, compactness);
-        else Flood(values, state, flat);
-
         var output = new int[image.Length];
-        int nz = image.NZ, ny = image.NY, nx = image.NX;
-        Parallel.For(0, nz, z =>
+        var open = Prepare(image, markers, mask, grid, output);
+        var offsets = Neighbourhood.WatershedOrder(connectivity);
+        var padded = new int[offsets.Length];
+        var unpadded = new int[offsets.Length];
+        for (int i = 0; i < offsets.Length; i++)
         {
-            for (int y = 0; y < ny; y++)
-            {
-                int src = grid.Index(z, y, 0), dst = (z * ny + y) * nx;
-                for (int x = 0; x < nx; x++)
-                {
-                    int l = state[src + x];
-                    output[dst + x] = l > 0 ? l : 0;
-                }
-            }
-        });
+            var (dz, dy, dx) = offsets[i];
+            padded[i] = (dz * grid.PY + dy) * grid.PX + dx;
+            unpadded[i] = (dz * image.NY + dy) * image.NX + dx;
+        }
+
+        if (compactness > 0) FloodCompact(image.Data, open, output, padded, unpadded, grid, compactness);
+        else Flood(image.Data, open, output, padded, unpadded, grid);
         return image.WithData(output);
     }
 
@@ -67,13 +59,12 @@ public static class Watershed
     }
 
     /// <summary>
-    /// Padded copies: values (float32 image), state (−1 = outside the volume or the mask, 0 = unlabelled, &gt; 0 = label).
+    /// Copies the markers inside the mask into <paramref name="output"/> and returns the padded "open" map: 1 where a
+    /// voxel lies inside the volume and the mask and carries no marker (it may still be flooded), else 0.
     /// </summary>
-    private static (float[] Values, int[] State) Pad(Volume<float> image, Volume<int> markers, Volume<byte>? mask, PaddedGrid grid)
+    private static byte[] Prepare(Volume<float> image, Volume<int> markers, Volume<byte>? mask, PaddedGrid grid, int[] output)
     {
-        var values = new float[grid.Length];
-        var state = GC.AllocateUninitializedArray<int>(grid.Length);
-        Array.Fill(state, -1);
+        var open = new byte[grid.Length];
         int nz = image.NZ, ny = image.NY, nx = image.NX;
         var img = image.Data; var mk = markers.Data; var ms = mask?.Data;
         string? problem = null;
@@ -82,55 +73,120 @@ public static class Watershed
             for (int y = 0; y < ny; y++)
             {
                 int src = (z * ny + y) * nx, dst = grid.Index(z, y, 0);
+                if (ContainsNaN(img.AsSpan(src, nx)))
+                    problem = $"image holds NaN in row (z={z}, y={y})";
                 for (int x = 0; x < nx; x++)
                 {
-                    float v = img[src + x];
-                    if (float.IsNaN(v)) problem = $"image holds NaN at (z={z}, y={y}, x={x})";
+                    bool inside = ms is null || ms[src + x] != 0;
                     int l = mk[src + x];
                     if (l < 0) problem = $"markers hold the negative label {l} at (z={z}, y={y}, x={x})";
-                    values[dst + x] = v == 0 ? 0f : v;   // −0 and +0 are equal priorities
-                    state[dst + x] = ms is null || ms[src + x] != 0 ? l : -1;
+                    if (!inside) continue;
+                    if (l != 0) output[src + x] = l;
+                    else open[dst + x] = 1;
                 }
             }
         });
         if (problem is not null) throw new ArgumentException(problem);
-        return (values, state);
+        return open;
+    }
+
+    private static bool ContainsNaN(ReadOnlySpan<float> row)
+    {
+        foreach (float v in row) if (float.IsNaN(v)) return true;
+        return false;
     }
 
     /// <summary>Monotone map of a float to an unsigned integer (a &lt; b ⇔ key(a) &lt; key(b); NaN excluded).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong OrderKey(float v)
     {
-        uint bits = BitConverter.SingleToUInt32Bits(v);
+        uint bits = v == 0 ? 0u : BitConverter.SingleToUInt32Bits(v);   // −0 and +0 are equal priorities
         return (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+    }
+
+    /// <summary>Calls <paramref name="visit"/>(padded, unpadded) for every labelled voxel, in raster order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForEachMarker(int[] output, PaddedGrid grid, Action<int, int> visit)
+    {
+        int ny = grid.NY, nx = grid.NX;
+        for (int z = 0; z < grid.NZ; z++)
+            for (int y = 0; y < ny; y++)
+            {
+                int row = (z * ny + y) * nx;
+                var span = output.AsSpan(row, nx);
+                int x = 0;
+                while (x < nx)
+                {
+                    int k = span[x..].IndexOfAnyExcept(0);
+                    if (k < 0) break;
+                    x += k;
+                    visit(grid.Index(z, y, x), row + x);
+                    x++;
+                }
+            }
+    }
+
+    /// <summary>
+    /// Plain watershed, label at push time. Marker voxels all enter with age 0, so equal-valued markers tie and
+    /// skimage's binary heap decides their order by its layout; when such ties exist
+    /// (<see cref="MarkerValuesTie"/>) the same heap is replayed exactly (same sift-up/sift-down and strict
+    /// comparisons, priority (value, age) packed into one 64-bit key), otherwise the faster bucket queue gives the
+    /// identical order.
+    /// </summary>
+    private static void Flood(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid)
+    {
+        if (MarkerValuesTie(values, output)) FloodHeap(values, open, output, padded, unpadded, grid);
+        else FloodBuckets(values, open, output, padded, unpadded, grid);
+    }
+
+    /// <summary>True when two marker voxels (output &gt; 0) have the same value.</summary>
+    private static bool MarkerValuesTie(float[] values, int[] output)
+    {
+        var keys = new List<uint>();
+        int i = 0;
+        var span = output.AsSpan();
+        while (i < span.Length)
+        {
+            int k = span[i..].IndexOfAnyExcept(0);
+            if (k < 0) break;
+            i += k;
+            keys.Add((uint)OrderKey(values[i]));
+            i++;
+        }
+        keys.Sort();
+        for (int j = 1; j < keys.Count; j++) if (keys[j] == keys[j - 1]) return true;
+        return false;
     }
 
     private struct Item
     {
         public ulong Key;   // (ordered value << 32) | age
-        public int Index;
+        public int P;       // padded index
+        public int U;       // index in the unpadded volume
     }
 
-    /// <summary>Plain watershed: label at push time; priority (value, age) packed into one key.</summary>
-    private static void Flood(float[] values, int[] state, int[] offsets)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FloodHeap(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid)
     {
         var heap = new Item[1024];
         int count = 0;
-        for (int i = 0; i < state.Length; i++)
-            if (state[i] > 0) Push(ref heap, ref count, new Item { Key = OrderKey(values[i]) << 32, Index = i });
+        ForEachMarker(output, grid, (p, u) => Push(ref heap, ref count, new Item { Key = OrderKey(values[u]) << 32, P = p, U = u }));
         uint age = 1;
+        int neighbours = padded.Length;
         while (count > 0)
         {
-            int index = heap[0].Index;
+            int p = heap[0].P, u = heap[0].U;
             PopRoot(heap, ref count);
-            int label = state[index];
-            foreach (int off in offsets)
+            int label = output[u];
+            for (int k = 0; k < neighbours; k++)
             {
-                int n = index + off;
-                if (state[n] != 0) continue;   // outside, masked or labelled
+                int pn = p + padded[k];
+                if (open[pn] == 0) continue;   // outside, masked or labelled
+                open[pn] = 0;
+                int un = u + unpadded[k];
+                output[un] = label;
                 age++;
-                state[n] = label;
-                Push(ref heap, ref count, new Item { Key = (OrderKey(values[n]) << 32) | age, Index = n });
+                Push(ref heap, ref count, new Item { Key = (OrderKey(values[un]) << 32) | age, P = pn, U = un });
             }
         }
     }
@@ -151,6 +207,7 @@ public static class Watershed
     }
 
     /// <summary>Removes the root: the last item moves to the root and sifts down (skimage's heappop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PopRoot(Item[] heap, ref int count)
     {
         count--;
@@ -173,42 +230,228 @@ public static class Watershed
         heap[i] = item;
     }
 
+    /// <summary>
+    /// Plain watershed with a bucket queue, used when no two marker voxels share a value: then every priority
+    /// (value, age) is unique and any exact priority queue pops in skimage's order. Values are replaced by their rank
+    /// among the distinct values of the voxels that can be queued (a stable radix sort), each rank is a FIFO bucket
+    /// (equal values leave in push order = age order), and a two-level bitmap finds the lowest non-empty bucket.
+    /// O(1) per voxel instead of O(log n).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FloodBuckets(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid)
+    {
+        int nz = grid.NZ, ny = grid.NY, nx = grid.NX, plane = ny * nx;
+        // 1. Candidates (markers and open voxels) per plane, in raster order.
+        var perPlane = new int[nz + 1];
+        Parallel.For(0, nz, z =>
+        {
+            int c = 0;
+            for (int y = 0; y < ny; y++)
+            {
+                int u = (z * ny + y) * nx, p = grid.Index(z, y, 0);
+                for (int x = 0; x < nx; x++) if (open[p + x] != 0 || output[u + x] > 0) c++;
+            }
+            perPlane[z + 1] = c;
+        });
+        for (int z = 0; z < nz; z++) perPlane[z + 1] += perPlane[z];
+        int m = perPlane[nz];
+        if (m == 0) return;
+        var pairs = GC.AllocateUninitializedArray<ulong>(m);
+        Parallel.For(0, nz, z =>
+        {
+            int c = perPlane[z];
+            for (int y = 0; y < ny; y++)
+            {
+                int u = (z * ny + y) * nx, p = grid.Index(z, y, 0);
+                for (int x = 0; x < nx; x++)
+                    if (open[p + x] != 0 || output[u + x] > 0) pairs[c++] = (OrderKey(values[u + x]) << 32) | (uint)(u + x);
+            }
+        });
+        // 2. Stable LSD radix sort on the 32-bit value key (two 16-bit digits): equal keys stay in raster order.
+        var temp = GC.AllocateUninitializedArray<ulong>(m);
+        var counts = new int[1 << 16];
+        for (int shift = 32; shift < 64; shift += 16)
+        {
+            Array.Clear(counts);
+            foreach (ulong e in pairs) counts[(int)((e >> shift) & 0xFFFF)]++;
+            int running = 0;
+            for (int d = 0; d < counts.Length; d++) { int c = counts[d]; counts[d] = running; running += c; }
+            foreach (ulong e in pairs) temp[counts[(int)((e >> shift) & 0xFFFF)]++] = e;
+            (pairs, temp) = (temp, pairs);
+        }
+        temp = null;
+
+        // 3. Ranks: open voxels remember theirs in output as −(rank + 1); markers go straight into their bucket.
+        var queue = new BucketQueue(m);
+        int rank = -1;
+        ulong previous = ulong.MaxValue;
+        foreach (ulong e in pairs)
+        {
+            ulong key = e >> 32;
+            if (key != previous) { rank++; previous = key; }
+            int u = (int)(uint)e;
+            if (output[u] > 0)
+            {
+                int z = u / plane, r = u - z * plane, y = r / nx, x = r - y * nx;
+                queue.Push(rank, grid.Index(z, y, x), u);
+            }
+            else output[u] = -(rank + 1);
+        }
+        pairs = null;
+        queue.SetBucketCount(rank + 1);
+
+        // 4. Flood.
+        int neighbours = padded.Length;
+        while (queue.TryPop(out int p, out int u))
+        {
+            int label = output[u];
+            for (int k = 0; k < neighbours; k++)
+            {
+                int pn = p + padded[k];
+                if (open[pn] == 0) continue;   // outside, masked or labelled
+                open[pn] = 0;
+                int un = u + unpadded[k];
+                int bucket = -output[un] - 1;
+                output[un] = label;
+                queue.Push(bucket, pn, un);
+            }
+        }
+        // Voxels no marker reached (components of the mask without a marker) still hold their rank: back to 0.
+        Parallel.For(0, nz, z =>
+        {
+            var span = output.AsSpan(z * plane, plane);
+            for (int i = 0; i < span.Length; i++) if (span[i] < 0) span[i] = 0;
+        });
+    }
+
+    /// <summary>FIFO buckets indexed by value rank, with a two-level bitmap of the non-empty ones.</summary>
+    private sealed class BucketQueue
+    {
+        private readonly int[] _nodeP, _nodeU, _next;
+        private int[] _head = [], _tail = [];
+        private ulong[] _words = [], _summary = [];
+        private int _nodes, _current = int.MaxValue;
+        private readonly List<(int Bucket, int P, int U)> _early = new();
+
+        public BucketQueue(int capacity)
+        {
+            _nodeP = GC.AllocateUninitializedArray<int>(capacity);
+            _nodeU = GC.AllocateUninitializedArray<int>(capacity);
+            _next = GC.AllocateUninitializedArray<int>(capacity);
+        }
+
+        /// <summary>Allocates the buckets; pushes made before (the markers) are replayed in their order.</summary>
+        public void SetBucketCount(int buckets)
+        {
+            _head = new int[buckets]; _tail = new int[buckets];
+            Array.Fill(_head, -1);
+            _words = new ulong[(buckets + 63) >> 6];
+            _summary = new ulong[(_words.Length + 63) >> 6];
+            foreach (var (b, p, u) in _early) Push(b, p, u);
+            _early.Clear();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Push(int bucket, int p, int u)
+        {
+            if (_head.Length == 0) { _early.Add((bucket, p, u)); return; }
+            int node = _nodes++;
+            _nodeP[node] = p; _nodeU[node] = u; _next[node] = -1;
+            if (_head[bucket] < 0)
+            {
+                _head[bucket] = node;
+                _words[bucket >> 6] |= 1UL << bucket;
+                _summary[bucket >> 12] |= 1UL << (bucket >> 6);
+            }
+            else _next[_tail[bucket]] = node;
+            _tail[bucket] = node;
+            if (bucket < _current) _current = bucket;
+        }
+
+        public bool TryPop(out int p, out int u)
+        {
+            int b = _current;
+            if (b == int.MaxValue || _head[b] < 0)
+            {
+                b = NextNonEmpty(b == int.MaxValue ? 0 : b);
+                if (b < 0) { p = u = -1; _current = int.MaxValue; return false; }
+                _current = b;
+            }
+            int node = _head[b];
+            p = _nodeP[node]; u = _nodeU[node];
+            int next = _next[node];
+            _head[b] = next;
+            if (next < 0)
+            {
+                _words[b >> 6] &= ~(1UL << b);
+                if (_words[b >> 6] == 0) _summary[b >> 12] &= ~(1UL << (b >> 6));
+            }
+            return true;
+        }
+
+        /// <summary>Lowest non-empty bucket ≥ <paramref name="from"/>, or −1.</summary>
+        private int NextNonEmpty(int from)
+        {
+            int w = from >> 6;
+            if (w >= _words.Length) return -1;
+            ulong bits = _words[w] & (~0UL << (from & 63));
+            if (bits != 0) return (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            // Lowest non-empty word after w, via the summary.
+            int nw = w + 1;
+            if (nw >= _words.Length) return -1;
+            int sw = nw >> 6;
+            ulong s = _summary[sw] & (~0UL << (nw & 63));
+            while (s == 0)
+            {
+                if (++sw >= _summary.Length) return -1;
+                s = _summary[sw];
+            }
+            int word = (sw << 6) + System.Numerics.BitOperations.TrailingZeroCount(s);
+            return (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(_words[word]);
+        }
+    }
+
     private struct CompactItem
     {
         public double Value;
         public int Age;
-        public int Index;
-        public int Source;
+        public int P, U;              // padded / unpadded index of the voxel
+        public int SourceP, SourceU;  // padded / unpadded index of the marker voxel the flood started from
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Smaller(in CompactItem a, in CompactItem b) => a.Value != b.Value ? a.Value < b.Value : a.Age < b.Age;
 
     /// <summary>Compact watershed: priority value + c·distance to the source marker voxel; label at pop time.</summary>
-    private static void FloodCompact(float[] values, int[] state, int[] offsets, PaddedGrid grid, double compactness)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FloodCompact(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid, double compactness)
     {
         var heap = new CompactItem[1024];
         int count = 0;
-        for (int i = 0; i < state.Length; i++)
-            if (state[i] > 0) PushCompact(ref heap, ref count, new CompactItem { Value = values[i], Age = 0, Index = i, Source = i });
+        ForEachMarker(output, grid, (p, u) => PushCompact(ref heap, ref count, new CompactItem { Value = values[u], Age = 0, P = p, U = u, SourceP = p, SourceU = u }));
         int plane = grid.PY * grid.PX, px = grid.PX;
         int age = 1;
         while (count > 0)
         {
             var e = heap[0];
             PopRootCompact(heap, ref count);
-            if (state[e.Index] > 0 && e.Index != e.Source) continue;   // reached earlier from another voxel
-            state[e.Index] = state[e.Source];
-            int sz = e.Source / plane, sr = e.Source - sz * plane, sy = sr / px, sx = sr - sy * px;
-            foreach (int off in offsets)
+            if (output[e.U] != 0 && e.P != e.SourceP) continue;   // reached earlier from another voxel
+            output[e.U] = output[e.SourceU];
+            int sz = e.SourceP / plane, sr = e.SourceP - sz * plane, sy = sr / px, sx = sr - sy * px;
+            for (int k = 0; k < padded.Length; k++)
             {
-                int n = e.Index + off;
-                if (state[n] != 0) continue;
+                int pn = e.P + padded[k];
+                if (open[pn] == 0) continue;          // outside, masked or a marker
+                int un = e.U + unpadded[k];
+                if (output[un] != 0) continue;        // already labelled
                 age++;
-                int nzc = n / plane, nr = n - nzc * plane, nyc = nr / px, nxc = nr - nyc * px;
+                int nzc = pn / plane, nr = pn - nzc * plane, nyc = nr / px, nxc = nr - nyc * px;
                 double dz = nzc - sz, dy = nyc - sy, dx = nxc - sx;
                 double distance = Math.Sqrt(dz * dz + dy * dy + dx * dx);
-                PushCompact(ref heap, ref count, new CompactItem { Value = values[n] + compactness * distance, Age = age, Index = n, Source = e.Source });
+                PushCompact(ref heap, ref count, new CompactItem
+                {
+                    Value = values[un] + compactness * distance, Age = age, P = pn, U = un, SourceP = e.SourceP, SourceU = e.SourceU,
+                });
             }
         }
     }

@@ -39,6 +39,36 @@ public class WatershedTests(ITestOutputHelper output)
         Assert.True(agreement >= 0.999, $"agreement {agreement}");
     }
 
+    [Theory]
+    [InlineData(6)]
+    [InlineData(26)]
+    public void AgreesWithSkimageFromSingleVoxelMarkersOfDistinctValue(int connectivity)
+    {
+        // Image raw·4096 + (index mod 4096) (exact in float32), markers = first voxel of each 26-connected component of
+        // raw > Otsu, mask raw > Otsu: the reference script's "distinct" case.
+        const string key = "gala_train";
+        var image = SegmentationReference.Load(key);
+        var entry = SegmentationReference.Volume(key).GetProperty("distinct");
+        var mask = SegmentationReference.OtsuMask(image);
+        var raw = image.Voxels.Data;
+        var values = new float[raw.Length];
+        for (int i = 0; i < raw.Length; i++) values[i] = raw[i] * 4096f + i % 4096;
+        var (components, count) = ConnectedComponents.Label(mask, 26);
+        Assert.Equal(entry.GetProperty("markers").GetInt32(), count);
+        var markers = new int[raw.Length];
+        var seen = new bool[count + 1];
+        for (int i = 0; i < raw.Length; i++)
+        {
+            int l = components.Data[i];
+            if (l != 0 && !seen[l]) { seen[l] = true; markers[i] = l; }
+        }
+        var labels = Watershed.Run(image.Voxels.WithData(values), mask.WithData(markers), mask, connectivity);
+        var expected = SegmentationReference.Labels(entry.GetProperty(connectivity.ToString()).GetString()!, labels.Length);
+        double agreement = SegmentationReference.Agreement(labels.Data, expected);
+        output.WriteLine($"distinct markers, connectivity {connectivity}: agreement {agreement:P4}");
+        Assert.Equal(expected, labels.Data);
+    }
+
     [Fact]
     public void CompactWatershedAgreesWithSkimage()
     {
@@ -108,6 +138,70 @@ public class WatershedTests(ITestOutputHelper output)
         markers[0, 0, 1] = 1; markers[0, 0, 6] = 2;
         var labels = Watershed.Run(image, markers, compactness: 1);
         Assert.Equal(new[] { 1, 1, 1, 1, 2, 2, 2, 2, 2, 2 }, labels.Data);
+    }
+
+    [Fact]
+    public void MaskComponentWithoutMarkerStaysZero()
+    {
+        var image = new Volume<float>(1, 1, 7, Spacing.Isotropic(1), [3, 1, 2, 0, 5, 4, 6]);
+        var markers = new Volume<int>(1, 1, 7, Spacing.Isotropic(1));
+        var mask = new Volume<byte>(1, 1, 7, Spacing.Isotropic(1), [1, 1, 1, 0, 1, 1, 1]);
+        markers[0, 0, 1] = 4;
+        var labels = Watershed.Run(image, markers, mask);
+        Assert.Equal(new[] { 4, 4, 4, 0, 0, 0, 0 }, labels.Data);
+    }
+
+    [Fact]
+    public void FloodOrderFollowsValuesThenArrival()
+    {
+        // Brute-force check of the (value, age) priority flood against a direct simulation with a sorted set.
+        var rng = new Random(11);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            int nz = 4, ny = 6, nx = 7;
+            var image = new Volume<float>(nz, ny, nx, Spacing.Isotropic(1));
+            for (int i = 0; i < image.Length; i++) image.Data[i] = rng.Next(0, 6);   // many ties
+            var markers = new Volume<int>(nz, ny, nx, Spacing.Isotropic(1));
+            // Distinct marker values: then every (value, age) priority is unique and the order is fully defined.
+            for (int l = 1; l <= 4; l++) { int at = rng.Next(image.Length); markers.Data[at] = l; image.Data[at] = 0.1f * l - 1; }
+            var mask = new Volume<byte>(nz, ny, nx, Spacing.Isotropic(1));
+            for (int i = 0; i < mask.Length; i++) mask.Data[i] = (byte)(rng.NextDouble() < 0.85 || markers.Data[i] != 0 ? 1 : 0);
+            foreach (int connectivity in new[] { 6, 26 })
+                Assert.Equal(Simulate(image, markers, mask, connectivity), Watershed.Run(image, markers, mask, connectivity).Data);
+        }
+    }
+
+    /// <summary>
+    /// Reference flood: priority (value, age, marker raster position) with a sorted set; voxels labelled on push.
+    /// </summary>
+    private static int[] Simulate(Volume<float> image, Volume<int> markers, Volume<byte> mask, int connectivity)
+    {
+        var offsets = new List<(int, int, int)>();
+        // skimage's neighbour order (see Neighbourhood.WatershedOrder).
+        (int, int, int)[] six = [(-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0)];
+        (int, int, int)[] all = [(0, 1, 0), (-1, 0, 0), (0, 0, 1), (0, 0, -1), (1, 0, 0), (0, -1, 0), (0, 1, 1), (0, 1, -1), (1, 1, 0),
+            (0, -1, 1), (0, -1, -1), (-1, 1, 0), (1, 0, 1), (-1, 0, 1), (-1, 0, -1), (-1, -1, 0), (1, 0, -1), (1, -1, 0),
+            (1, 1, -1), (-1, -1, -1), (1, -1, -1), (-1, 1, 1), (-1, 1, -1), (-1, -1, 1), (1, -1, 1), (1, 1, 1)];
+        offsets.AddRange(connectivity == 6 ? six : all);
+        var output = new int[image.Length];
+        var queue = new SortedSet<(float Value, long Age, int Index)>();
+        for (int i = 0; i < image.Length; i++)
+            if (markers.Data[i] != 0 && mask.Data[i] != 0) { output[i] = markers.Data[i]; queue.Add((image.Data[i], i - (long)image.Length, i)); }
+        long age = 0;
+        while (queue.Count > 0)
+        {
+            var e = queue.Min; queue.Remove(e);
+            int z = e.Index / (image.NY * image.NX), y = e.Index / image.NX % image.NY, x = e.Index % image.NX;
+            foreach (var (dz, dy, dx) in offsets)
+            {
+                if (!image.Contains(z + dz, y + dy, x + dx)) continue;
+                int n = image.Index(z + dz, y + dy, x + dx);
+                if (mask.Data[n] == 0 || output[n] != 0) continue;
+                output[n] = output[e.Index];
+                queue.Add((image.Data[n], ++age, n));
+            }
+        }
+        return output;
     }
 
     [Fact]

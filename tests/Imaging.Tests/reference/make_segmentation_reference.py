@@ -9,10 +9,13 @@ Contents per bundled volume (gala train crop with 1 µm spacing, ovule with its 
   thresholds   multi-Otsu (3 and 4 classes) and Li of the raw uint8 volume; Li and multi-Otsu of a float32 volume
   local        threshold_local (gaussian and mean, block 7, offset 2.5, mode reflect) of the float32 raw at probes
   edt          distance_transform_edt(raw > otsu, sampling=spacing): max, sum, and values at 2000 seeded voxels
-  hmax         h_maxima of the float32 EDT (h = 2 voxel spacings... see H below) with 6- and 26-neighbourhoods:
-               marker count and voxel count
+  hmax         h_maxima of the float32 EDT (h = h_um) with footprints of connectivity 1 and 3, labelled with the
+               same connectivity: marker count, voxel count, label sum
   watershed    watershed(-edt32, markers, mask=raw > otsu, connectivity 1 and 3): labels stored as .u16.gz
   compact      watershed with compactness 0.01, connectivity 1: per-label voxel counts and sha256 of the labels
+  distinct     (gala only) watershed of image = raw·4096 + (flat index mod 4096) (float32, exact integers) from
+               single-voxel markers (the first voxel of each 26-connected component of raw > otsu, distinct values),
+               mask raw > otsu, connectivity 1 and 3: labels stored as .u16.gz
 """
 import gzip
 import hashlib
@@ -105,6 +108,22 @@ def main():
                     "counts": [int(v) for v in np.bincount(cws.ravel())],
                     "sha256_u16": hashlib.sha256(np.ascontiguousarray(cws.astype("<u2")).tobytes()).hexdigest(),
                 }
+        if key == "gala_train":
+            image = (raw.astype(np.float32) * 4096 + (np.arange(raw.size) % 4096).reshape(raw.shape)).astype(np.float32)
+            comp = label(mask, connectivity=3)
+            flat = comp.ravel()
+            ids, first = np.unique(flat, return_index=True)
+            single = np.zeros(raw.size, np.int32)
+            for l, i in zip(ids, first):
+                if l:
+                    single[i] = l
+            single = single.reshape(raw.shape)
+            vals = image.ravel()[first[ids > 0]]
+            assert len(np.unique(vals)) == len(vals), "marker values must be distinct"
+            entry["distinct"] = {"markers": int((ids > 0).sum())}
+            for c, nb in CONN.items():
+                ws = watershed(image, single, mask=mask, connectivity=c)
+                entry["distinct"][str(nb)] = save_labels(f"{key}_distinct_ws{nb}.u16.gz", ws)
         ref["volumes"][key] = entry
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
