@@ -30,6 +30,8 @@ public static class Cli
 
         root.Subcommands.Add(run);
         root.Subcommands.Add(validate);
+        root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
+        root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
         return await root.Parse(args).InvokeAsync();
     }
 

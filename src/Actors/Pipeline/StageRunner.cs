@@ -33,9 +33,15 @@ public sealed partial class StageRunner(ArtifactStore store)
     private SegmentResult Segment(SegmentPayload p)
     {
         var spacing = p.SpacingUm is { } s ? new Spacing(s[0], s[1], s[2]) : (Spacing?)null;
-        var image = TiffReader.Read(p.Path, spacing);
-        var seg = ClassicalSegmentation.Run(image, new ClassicalSegmentationOptions(p.SigmaUm,
-            p.Bright ? ForegroundPolarity.Bright : ForegroundPolarity.Dark, p.Connectivity, p.MinVolumeUm3));
+        var image = VolumeFiles.Read(p.Path, spacing);
+        var polarity = p.Bright ? ForegroundPolarity.Bright : ForegroundPolarity.Dark;
+        var seg = p.Method switch
+        {
+            "otsu" => ClassicalSegmentation.Run(image, new ClassicalSegmentationOptions(p.SigmaUm, polarity, p.Connectivity, p.MinVolumeUm3)),
+            "watershed" => WatershedSegmentation.Run(image, new WatershedSegmentationOptions(p.SigmaUm, polarity, p.HUm, p.Connectivity,
+                p.Compactness, p.MinVolumeUm3)),
+            _ => throw new ArgumentException($"unknown segmentation method '{p.Method}'"),
+        };
         var counts = LabelOps.VoxelCounts(seg.Labels);
         var objects = new List<SegmentedObject>(seg.ObjectCount);
         double voxelVolume = seg.Labels.Spacing.VoxelVolume;
@@ -44,29 +50,15 @@ public sealed partial class StageRunner(ArtifactStore store)
         SegmentationScore? quality = null;
         if (p.LabelsPath is not null)
         {
-            var truth = TiffReader.Read(p.LabelsPath, image.Voxels.Spacing).Voxels;
+            var truth = VolumeFiles.Read(p.LabelsPath, image.Voxels.Spacing).Voxels;
             if (truth.Shape != seg.Labels.Shape)
                 throw new InvalidDataException($"{p.LabelsPath}: ground-truth shape {truth.Shape} differs from the volume's {seg.Labels.Shape}");
-            quality = ForegroundOverlap(seg.Labels, truth, seg.ObjectCount);
+            var q = SegmentationMetrics.Compute(SegmentationMetrics.LabelsFromSamples(truth), seg.Labels);
+            quality = new SegmentationScore(q.ForegroundDice, q.ForegroundIoU, q.TruthObjects, q.PredictedObjects, q.MeanMatchedIoU,
+                q.MatchedAtIoU05, q.ObjectCountError, q.AdaptedRandError, q.VoiSplit, q.VoiMerge);
         }
         var sp = seg.Labels.Spacing;
         return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality);
-    }
-
-    private static SegmentationScore ForegroundOverlap(Volume<int> predicted, Volume<float> truth, int predictedObjects)
-    {
-        long both = 0, pred = 0, gt = 0;
-        var ids = new HashSet<float>();
-        for (int i = 0; i < predicted.Length; i++)
-        {
-            bool p = predicted.Data[i] > 0, g = truth.Data[i] > 0;
-            if (p) pred++;
-            if (g) { gt++; ids.Add(truth.Data[i]); }
-            if (p && g) both++;
-        }
-        double dice = pred + gt == 0 ? 1 : 2.0 * both / (pred + gt);
-        double iou = pred + gt - both == 0 ? 1 : (double)both / (pred + gt - both);
-        return new SegmentationScore(dice, iou, ids.Count, predictedObjects);
     }
 
     private LoadMeshResult LoadMesh(LoadMeshPayload p)

@@ -71,6 +71,11 @@ public enum SegmentationMethod
 {
     /// <summary>Gaussian smoothing, global Otsu threshold, connected components.</summary>
     Otsu,
+    /// <summary>
+    /// Gaussian smoothing, Otsu foreground, Euclidean distance transform, h-maxima markers and a marker-controlled
+    /// watershed of the negative distance: splits touching objects.
+    /// </summary>
+    Watershed,
 }
 
 /// <summary>Which side of the threshold is the object.</summary>
@@ -86,13 +91,17 @@ public enum Foreground
 /// Segmentation of volume inputs. <paramref name="SigmaUm"/> is the Gaussian smoothing σ in µm (0 = none);
 /// <paramref name="Connectivity"/> is 6, 18 or 26 (face / edge / vertex neighbours);
 /// <paramref name="MinVolumeUm3"/> drops objects smaller than this volume in µm³.
+/// Watershed only: <paramref name="HUm"/> is the h-maxima height of the distance transform in µm (null = the smallest
+/// voxel spacing); <paramref name="Compactness"/> ≥ 0 (0 = classic watershed).
 /// </summary>
 public sealed record SegmentationSettings(
     SegmentationMethod Method,
     double SigmaUm,
     Foreground Foreground,
     int Connectivity,
-    double MinVolumeUm3)
+    double MinVolumeUm3,
+    double? HUm = null,
+    double Compactness = 0)
 {
     /// <summary>The defaults used when the <c>segmentation</c> section or one of its keys is absent.</summary>
     public static SegmentationSettings Default { get; } = new(SegmentationMethod.Otsu, 0.0, Foreground.Bright, 26, 0.0);

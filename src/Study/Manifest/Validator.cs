@@ -15,7 +15,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] StudyKeys = ["id", "seed"];
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
     private static readonly string[] MeshKeys = ["meshes", "name"];
-    private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3"];
+    private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling"];
     private static readonly string[] SamplingKeys = ["kind"];
     private static readonly string[] MeshingKeys = ["surface"];
@@ -27,7 +27,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] AssociationKeys = ["descriptors", "phenotypes"];
     private static readonly string[] ExecutionKeys = ["max_retries", "on_failure", "workers"];
     private static readonly string[] OutputKeys = ["dir"];
-    private static readonly string[] VolumeExtensions = [".tif", ".tiff"];
+    private static readonly string[] VolumeExtensions = [".tif", ".tiff", ".mrc", ".map", ".rec", ".st", ".ali", ".npy"];
     private static readonly string[] MeshExtensions = [".obj"];
     private static readonly string[] ObservedExtensions = [".csv"];
 
@@ -278,11 +278,13 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var s = root.OptionalSection("segmentation", SegmentationKeys);
         if (s is null) return d;
         return new SegmentationSettings(
-            ReadChoice(s, "method", d.Method, ("otsu", SegmentationMethod.Otsu)),
+            ReadChoice(s, "method", d.Method, ("otsu", SegmentationMethod.Otsu), ("watershed", SegmentationMethod.Watershed)),
             ReadNumber(s, "sigma_um", d.SigmaUm, NumberRule.NonNegative("µm")),
             ReadChoice(s, "foreground", d.Foreground, ("bright", Foreground.Bright), ("dark", Foreground.Dark)),
             ReadChoice(s, "connectivity", d.Connectivity, ("6", 6), ("18", 18), ("26", 26)),
-            ReadNumber(s, "min_volume_um3", d.MinVolumeUm3, NumberRule.NonNegative("µm³")));
+            ReadNumber(s, "min_volume_um3", d.MinVolumeUm3, NumberRule.NonNegative("µm³")),
+            s.Get("h_um") is null ? null : ReadNumber(s, "h_um", 0, NumberRule.Positive("µm")),
+            ReadNumber(s, "compactness", d.Compactness, NumberRule.NonNegative("")));
     }
 
     private ShapeSpaceSettings ReadShapeSpace(Section root)

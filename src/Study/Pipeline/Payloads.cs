@@ -6,9 +6,13 @@ namespace ShapeStudy.Study.Pipeline;
 /// <summary>What a worker needs to run one task: stage, key, the entity it works on, and a typed payload as JSON.</summary>
 public sealed record PlannedTask(string Key, string Stage, string Subject, string PayloadJson);
 
-/// <summary>Segment one volume input. Spacing (z, y, x) µm overrides the file's when given.</summary>
+/// <summary>
+/// Segment one volume input with <paramref name="Method"/> ("otsu" or "watershed"). Spacing (z, y, x) µm overrides the
+/// file's when given; <paramref name="HUm"/> and <paramref name="Compactness"/> apply to the watershed.
+/// </summary>
 public sealed record SegmentPayload(string InputName, string Path, string FileSha256, double[]? SpacingUm,
-    string? LabelsPath, string? LabelsSha256, double SigmaUm, bool Bright, int Connectivity, double MinVolumeUm3);
+    string? LabelsPath, string? LabelsSha256, string Method, double SigmaUm, bool Bright, int Connectivity, double MinVolumeUm3,
+    double? HUm, double Compactness);
 
 /// <summary>Load one surface mesh (µm) and voxelize it to about <paramref name="TargetVoxels"/> voxels.</summary>
 public sealed record LoadMeshPayload(string CellId, string Path, string FileSha256, int TargetVoxels);

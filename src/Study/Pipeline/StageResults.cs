@@ -19,7 +19,7 @@ public static class Stages
     /// <summary>Algorithm versions: bump one when its kernel's results change, so cached results are recomputed.</summary>
     public static string VersionOf(string stage) => stage switch
     {
-        Segment => "segment-otsu-cc/1",
+        Segment => "segment/2",
         LoadMesh => "obj-voxelize/2",
         Surface => "marching-cubes/1",
         Describe => "descriptors/1",
@@ -43,8 +43,12 @@ public sealed record SegmentedObject(int Label, long Voxels, double VolumeUm3, A
 public sealed record SegmentResult(double Threshold, int ComponentsBeforeFilter, double[] SpacingUm, string DType,
     IReadOnlyList<SegmentedObject> Objects, SegmentationScore? Quality);
 
-/// <summary>Foreground agreement with a ground-truth label volume.</summary>
-public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthObjects, int PredictedObjects);
+/// <summary>
+/// Agreement with a ground-truth label volume (CREMI definitions): foreground Dice/IoU, mean IoU of matched objects,
+/// truth objects matched at IoU &gt; 0.5, |#pred − #truth|, adapted Rand error, VOI split and merge (bits).
+/// </summary>
+public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthObjects, int PredictedObjects, double MeanMatchedIou,
+    int MatchedAtIou05, int ObjectCountError, double AdaptedRandError, double VoiSplit, double VoiMerge);
 
 /// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation (voxel edge µm, voxel count) and its quality.</summary>
 public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, long Voxels, MeshQuality Quality);

@@ -100,8 +100,9 @@ public sealed class StudyPlan
                     var s = _m.Segmentation;
                     ready.Add(Emit(Stages.Segment, v.Name, new SegmentPayload(v.Name, v.Path, _fileHash(v.Path),
                         v.SpacingUm is { } sp ? new[] { sp.Z, sp.Y, sp.X } : null, v.LabelsPath,
-                        v.LabelsPath is null ? null : _fileHash(v.LabelsPath), s.SigmaUm, s.Foreground == Foreground.Bright,
-                        s.Connectivity, s.MinVolumeUm3), p => p with { Path = "", LabelsPath = null }));
+                        v.LabelsPath is null ? null : _fileHash(v.LabelsPath), s.Method.ToString().ToLowerInvariant(), s.SigmaUm,
+                        s.Foreground == Foreground.Bright, s.Connectivity, s.MinVolumeUm3, s.HUm, s.Compactness),
+                        p => p with { Path = "", LabelsPath = null }));
                     break;
                 case MeshInput mi:
                     foreach (var file in mi.Files)

@@ -55,11 +55,20 @@ public static class StudyTables
     {
         var t = new Table("segmentation_quality").Column<string>("study_id").Column<string>("input").Column<string>("method")
             .Column<double>("threshold").Column<int>("components_before_size_filter").Column<int>("objects")
-            .Column<double?>("dice").Column<double?>("iou").Column<int>("ground_truth_objects");
+            .Column<double?>("dice").Column<double?>("iou").Column<int>("ground_truth_objects")
+            .Column<double?>("mean_matched_iou").Column<int>("matched_at_iou_0_5").Column<int>("object_count_error")
+            .Column<double?>("adapted_rand_error").Column<double?>("voi_split").Column<double?>("voi_merge");
+        var method = m.Segmentation.Method.ToString().ToLowerInvariant();
         foreach (var (input, r) in plan.Segmentations.OrderBy(e => e.Key, StringComparer.Ordinal))
-            t.Add(("study_id", study), ("input", input), ("method", "otsu"), ("threshold", r.Threshold),
+        {
+            var q = r.Quality;
+            t.Add(("study_id", study), ("input", input), ("method", method), ("threshold", r.Threshold),
                 ("components_before_size_filter", r.ComponentsBeforeFilter), ("objects", r.Objects.Count),
-                ("dice", r.Quality?.Dice), ("iou", r.Quality?.Iou), ("ground_truth_objects", r.Quality?.GroundTruthObjects ?? 0));
+                ("dice", q?.Dice), ("iou", q?.Iou), ("ground_truth_objects", q?.GroundTruthObjects ?? 0),
+                ("mean_matched_iou", q?.MeanMatchedIou), ("matched_at_iou_0_5", q?.MatchedAtIou05 ?? 0),
+                ("object_count_error", q?.ObjectCountError ?? 0), ("adapted_rand_error", q?.AdaptedRandError),
+                ("voi_split", q?.VoiSplit), ("voi_merge", q?.VoiMerge));
+        }
         return t;
     }
 

@@ -234,7 +234,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         var unknown = result.Errors[1];
         Assert.Equal((6, 3, "segmentation.sigma"), (unknown.Line, unknown.Column, unknown.Key));
-        Assert.Equal("unknown key 'sigma'; expected one of: method, sigma_um, foreground, connectivity, min_volume_um3 (did you mean 'sigma_um'?)",
+        Assert.Equal("unknown key 'sigma'; expected one of: method, sigma_um, foreground, connectivity, min_volume_um3, h_um, compactness (did you mean 'sigma_um'?)",
             unknown.Message);
 
         var wrongType = result.Errors[2];
@@ -423,12 +423,12 @@ public sealed class ManifestLoaderTests : IDisposable
     public void InputProblems_FormatsGlobsAndNames_AreAllReportedInOnePass()
     {
         _dir.WriteSampleData();
-        _dir.Write("data/em.mrc", "mrc");
+        _dir.Write("data/em.png", "png");
         var result = LoadText("""
             schema_version: 1
             study: { id: inputs }
             inputs:
-              - volume: data/em.mrc
+              - volume: data/em.png
               - meshes: data/*/spine_00.obj
               - meshes: data/microns-spines/*.stl
               - meshes: data/microns-spines/cell_*.obj
@@ -446,7 +446,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         var expected = new (int, int, string, string)[]
         {
-            (4, 13, "inputs[0].volume", "unsupported volume format '.mrc'; supported formats: .tif, .tiff"),
+            (4, 13, "inputs[0].volume", "unsupported volume format '.png'; supported formats: .tif, .tiff, .mrc, .map, .rec, .st, .ali, .npy"),
             (5, 13, "inputs[1].meshes", "wildcards '*' and '?' are allowed only in the file-name part, got 'data/*/spine_00.obj'"),
             (6, 13, "inputs[2].meshes", "unsupported mesh format '.stl'; supported formats: .obj"),
             (7, 13, "inputs[3].meshes", $"no files match {Abs("data/microns-spines/cell_*.obj")}"),
@@ -482,7 +482,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         var expected = new (int, int, string, string)[]
         {
-            (6, 14, "segmentation", "expected a mapping with keys: method, sigma_um, foreground, connectivity, min_volume_um3; got an empty value (write {} to use all defaults)"),
+            (6, 14, "segmentation", "expected a mapping with keys: method, sigma_um, foreground, connectivity, min_volume_um3, h_um, compactness; got an empty value (write {} to use all defaults)"),
             (8, 16, "simulation.duration_ms", "expected a positive number (ms), got '20' (a quoted string)"),
             (10, 19, "simulation.parameters.d_um2_per_ms", "expected a positive number (µm²/ms), { grid: [values] } or { loguniform: [low, high], samples: n }, got 'fast'"),
             (11, 19, "simulation.parameters.decay_per_ms", "expected a number >= 0 (1/ms), { grid: [values] } or { loguniform: [low, high], samples: n }, got a mapping with keys: range"),
