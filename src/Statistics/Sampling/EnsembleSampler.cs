@@ -43,25 +43,69 @@ public sealed record EnsembleState(
     double[][] Chain,
     double[][] ChainLogProbs);
 
-/// <summary>Draws of an ensemble run.</summary>
-/// <param name="Chain">Kept positions, [walker][kept step][parameter].</param>
-/// <param name="LogProb">Log-density of each kept position, [walker][kept step].</param>
-/// <param name="AcceptanceFraction">Fraction of accepted proposals per walker over all steps so far.</param>
-/// <param name="Steps">Steps taken so far (kept steps = Steps / Thin).</param>
-public sealed record EnsembleResult(double[][][] Chain, double[][] LogProb, double[] AcceptanceFraction, long Steps)
+/// <summary>
+/// Draws of an ensemble run: kept positions [walker][kept step][parameter] with their log-densities. Holds the kept draws
+/// in flat per-walker arrays shared with the sampler (the kept region is never rewritten), so returning it is free;
+/// <see cref="Chain"/> and <see cref="LogProb"/> materialize jagged copies on first use.
+/// </summary>
+public sealed class EnsembleResult
 {
+    private readonly double[][] _flat, _lp;
+    private double[][][]? _chain;
+    private double[][]? _logProb;
+
+    internal EnsembleResult(double[][] flat, double[][] logProb, int kept, int dimension, double[] acceptance, long steps)
+    {
+        _flat = flat;
+        _lp = logProb;
+        Kept = kept;
+        Dimension = dimension;
+        AcceptanceFraction = acceptance;
+        Steps = steps;
+    }
+
+    /// <summary>Number of walkers.</summary>
+    public int Walkers => _flat.Length;
+
+    /// <summary>Number of kept steps per walker (Steps / Thin).</summary>
+    public int Kept { get; }
+
     /// <summary>Number of parameters.</summary>
-    public int Dimension => Chain[0][0].Length;
+    public int Dimension { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public long Steps { get; }
+
+    /// <summary>Fraction of accepted proposals per walker over all steps so far.</summary>
+    public double[] AcceptanceFraction { get; }
+
+    /// <summary>Kept positions, [walker][kept step][parameter] (materialized on first use).</summary>
+    public double[][][] Chain => _chain ??= BuildChain();
+
+    /// <summary>Log-density of each kept position, [walker][kept step].</summary>
+    public double[][] LogProb => _logProb ??= _lp.Select(l => l[..Kept]).ToArray();
+
+    /// <summary>Parameter <paramref name="parameter"/> of walker <paramref name="walker"/> at kept step <paramref name="step"/>.</summary>
+    public double this[int walker, int step, int parameter]
+    {
+        get
+        {
+            if ((uint)step >= (uint)Kept || (uint)parameter >= (uint)Dimension) throw new ArgumentOutOfRangeException(nameof(step));
+            return _flat[walker][step * Dimension + parameter];
+        }
+    }
 
     /// <summary>Kept draws of parameter <paramref name="index"/>, [walker][kept step], dropping the first <paramref name="discard"/> kept steps.</summary>
     public double[][] Parameter(int index, int discard = 0)
     {
-        var result = new double[Chain.Length][];
-        for (int w = 0; w < Chain.Length; w++)
+        if ((uint)index >= (uint)Dimension) throw new ArgumentOutOfRangeException(nameof(index));
+        if (discard < 0 || discard > Kept) throw new ArgumentOutOfRangeException(nameof(discard));
+        var result = new double[Walkers][];
+        for (int w = 0; w < Walkers; w++)
         {
-            var walker = Chain[w];
-            var col = new double[walker.Length - discard];
-            for (int i = discard; i < walker.Length; i++) col[i - discard] = walker[i][index];
+            var src = _flat[w];
+            var col = new double[Kept - discard];
+            for (int i = discard; i < Kept; i++) col[i - discard] = src[i * Dimension + index];
             result[w] = col;
         }
         return result;
@@ -73,6 +117,18 @@ public sealed record EnsembleResult(double[][][] Chain, double[][] LogProb, doub
         var tau = new double[Dimension];
         for (int j = 0; j < tau.Length; j++) tau[j] = Diagnostics.AutocorrelationTime(Parameter(j, discard), c);
         return tau;
+    }
+
+    private double[][][] BuildChain()
+    {
+        var chain = new double[Walkers][][];
+        for (int w = 0; w < Walkers; w++)
+        {
+            var rows = new double[Kept][];
+            for (int k = 0; k < Kept; k++) rows[k] = _flat[w].AsSpan(k * Dimension, Dimension).ToArray();
+            chain[w] = rows;
+        }
+        return chain;
     }
 }
 
@@ -231,21 +287,12 @@ public sealed class EnsembleSampler
         return Result();
     }
 
-    /// <summary>All kept draws so far.</summary>
+    /// <summary>All kept draws so far (shares the sampler's storage of the kept region; no copy).</summary>
     public EnsembleResult Result()
     {
-        var chain = new double[_walkers][][];
-        var lp = new double[_walkers][];
         var acc = new double[_walkers];
-        for (int w = 0; w < _walkers; w++)
-        {
-            var rows = new double[_kept][];
-            for (int k = 0; k < _kept; k++) rows[k] = _chain[w].AsSpan(k * _d, _d).ToArray();
-            chain[w] = rows;
-            lp[w] = _chainLp[w][.._kept];
-            acc[w] = _step > 0 ? (double)_accepted[w] / _step : double.NaN;
-        }
-        return new EnsembleResult(chain, lp, acc, _step);
+        for (int w = 0; w < _walkers; w++) acc[w] = _step > 0 ? (double)_accepted[w] / _step : double.NaN;
+        return new EnsembleResult((double[][])_chain.Clone(), (double[][])_chainLp.Clone(), _kept, _d, acc, _step);
     }
 
     private void EnsureCapacity(int keptTotal)
@@ -317,15 +364,17 @@ public sealed class EnsembleSampler
         double sqrtZ = _aMinus1 * u + 1;
         double z = sqrtZ * sqrtZ * _invA;
         int c = _order[_complementOffset + (int)rng.NextBounded((ulong)_half)];
-        double logU = Math.Log(rng.NextDouble());
+        double uAccept = rng.NextDouble();
         var xj = _pos[j];
         var xc = _pos[c];
         var y = _prop[j];
         for (int i = 0; i < y.Length; i++) y[i] = xc[i] - z * (xc[i] - xj[i]);
         double lpy = _logDensity(y);
         if (double.IsNaN(lpy)) lpy = double.NegativeInfinity;
-        double logRatio = _dMinus1 * Math.Log(z) + lpy - _lp[j];
-        if (lpy > double.NegativeInfinity && logRatio > logU)
+        double logRatio = lpy - _lp[j];
+        if (_dMinus1 != 0) logRatio += _dMinus1 * Math.Log(z);
+        // Accept when log-ratio > log u; u ≤ 1 so a non-negative log-ratio always accepts and needs no logarithm.
+        if (lpy > double.NegativeInfinity && (logRatio >= 0 || logRatio > Math.Log(uAccept)))
         {
             _pos[j] = y;
             _prop[j] = xj;
