@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
@@ -29,7 +32,6 @@ public static class Median
             if (float.IsNaN(v)) throw new ArgumentException("volume contains NaN; the median filter needs ordered values");
         var runs = footprint.Runs;
         int count = footprint.Count, rank = count / 2;
-        int rx = footprint.RX;
         int plane = ny * nx;
         var dst = GC.AllocateUninitializedArray<float>(src.Length);
         if (count == 1)
@@ -43,35 +45,178 @@ public static class Median
             });
             return volume.WithData(dst);
         }
-        Parallel.For(0, nz, () => (new float[count], new int[runs.Length]), (z, _, state) =>
+        if (count <= RankCountLimit)
         {
-            var (buffer, rowBase) = state;
+            RankCountFilter(src, dst, nz, ny, nx, runs, count, rank);
+            return volume.WithData(dst);
+        }
+        int m = runs.Length;
+        Parallel.For(0, nz, () => new SlidingWindow(count, m), (z, _, w) =>
+        {
             for (int y = 0; y < ny; y++)
             {
+                for (int k = 0; k < m; k++)
+                    w.RowBase[k] = (GreyMorphology.Reflect(z + runs[k].Dz, nz) * ny + GreyMorphology.Reflect(y + runs[k].Dy, ny)) * nx;
+                int outRow = z * plane + y * nx;
+                w.Start(src, runs, nx);
+                dst[outRow] = w.Values[rank];
+                for (int x = 1; x < nx; x++)
+                {
+                    w.Slide(src, runs, nx, x);
+                    dst[outRow + x] = w.Values[rank];
+                }
+            }
+            return w;
+        }, _ => { });
+        return volume.WithData(dst);
+    }
+
+    /// <summary>Footprints up to this many voxels use branch-free vectorised rank counting.</summary>
+    private const int RankCountLimit = 64;
+
+    /// <summary>
+    /// Small footprints: gather the n values, then test candidates a vector of W at a time: for candidates c (one per
+    /// lane), accumulate #(values &lt; c) and #(values == c) over the n values with broadcast compares; a candidate
+    /// is the answer when #less ≤ rank &lt; #less + #equal. No data-dependent branch except the exit per block, which
+    /// avoids the mispredictions that dominate a quickselect.
+    /// </summary>
+    private static void RankCountFilter(float[] src, float[] dst, int nz, int ny, int nx, (int Dz, int Dy, int A, int B)[] runs, int count, int rank)
+    {
+        int w = Vector<float>.Count;
+        int blocks = (count + w - 1) / w;
+        int plane = ny * nx;
+        int maxA = 0, maxB = 0;
+        foreach (var r in runs) { maxA = Math.Max(maxA, -r.A); maxB = Math.Max(maxB, r.B); }
+        Parallel.For(0, nz, () => (new float[blocks * w], new int[count], new int[runs.Length]), (z, _, state) =>
+        {
+            var (buffer, offsets, rowBase) = state;
+            buffer.AsSpan(count).Fill(float.NaN);   // padding lanes: NaN is never < or == a value
+            for (int y = 0; y < ny; y++)
+            {
+                int t = 0;
                 for (int k = 0; k < runs.Length; k++)
+                {
                     rowBase[k] = (GreyMorphology.Reflect(z + runs[k].Dz, nz) * ny + GreyMorphology.Reflect(y + runs[k].Dy, ny)) * nx;
+                    for (int dx = runs[k].A; dx <= runs[k].B; dx++) offsets[t++] = rowBase[k] + dx;
+                }
                 int outRow = z * plane + y * nx;
                 for (int x = 0; x < nx; x++)
                 {
-                    int n = 0;
-                    bool interior = x - rx >= 0 && x + rx < nx;
-                    for (int k = 0; k < runs.Length; k++)
+                    if (x >= maxA && x + maxB < nx)
+                        for (int i = 0; i < count; i++) buffer[i] = src[offsets[i] + x];
+                    else
                     {
-                        var (_, _, a, b) = runs[k];
-                        if (interior)
-                        {
-                            src.AsSpan(rowBase[k] + x + a, b - a + 1).CopyTo(buffer.AsSpan(n));
-                            n += b - a + 1;
-                        }
-                        else
-                            for (int dx = a; dx <= b; dx++) buffer[n++] = src[rowBase[k] + GreyMorphology.Reflect(x + dx, nx)];
+                        int n = 0;
+                        for (int k = 0; k < runs.Length; k++)
+                            for (int dx = runs[k].A; dx <= runs[k].B; dx++)
+                                buffer[n++] = src[rowBase[k] + GreyMorphology.Reflect(x + dx, nx)];
                     }
-                    dst[outRow + x] = Select(buffer, rank);
+                    dst[outRow + x] = RankOf(buffer, count, blocks, rank);
                 }
             }
             return state;
         }, _ => { });
-        return volume.WithData(dst);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RankOf(float[] values, int count, int blocks, int rank)
+    {
+        var vec = MemoryMarshal.Cast<float, Vector<float>>(values.AsSpan());
+        var r = new Vector<int>(rank);
+        for (int b = 0; b < blocks; b++)
+        {
+            var c = vec[b];
+            var less = Vector<int>.Zero;
+            var equal = Vector<int>.Zero;
+            for (int j = 0; j < count; j++)
+            {
+                var v = new Vector<float>(values[j]);
+                less -= Vector.LessThan(v, c);
+                equal -= Vector.Equals(v, c);
+            }
+            // NaN padding lanes have equal = 0, so they never satisfy rank < less + equal with less ≤ rank.
+            var hit = Vector.BitwiseAnd(Vector.LessThanOrEqual(less, r), Vector.GreaterThan(less + equal, r));
+            if (hit == Vector<int>.Zero) continue;
+            for (int lane = 0; lane < Vector<int>.Count; lane++)
+                if (hit[lane] != 0) return c[lane];
+        }
+        throw new InvalidOperationException("rank selection found no candidate (the input holds NaN)");
+    }
+
+    /// <summary>
+    /// The footprint's values around the current x, sorted ascending, each with the last output x it belongs to
+    /// (expiry = unreflected position − run start). Sliding to x + 1 merges the sorted entering values (one per
+    /// run: position x + B) with the window while dropping the expired ones, in one pass of n + runs steps.
+    /// </summary>
+    private sealed class SlidingWindow(int count, int runs)
+    {
+        public float[] Values = new float[count];
+        private int[] expiry = new int[count];
+        private float[] nextValues = new float[count];
+        private int[] nextExpiry = new int[count];
+        private readonly float[] inValues = new float[runs];
+        private readonly int[] inExpiry = new int[runs];
+        public readonly int[] RowBase = new int[runs];
+
+        private static int Clamp(int p, int nx) => (uint)p < (uint)nx ? p : GreyMorphology.Reflect(p, nx);
+
+        public void Start(float[] src, (int Dz, int Dy, int A, int B)[] runs, int nx)
+        {
+            int n = 0;
+            for (int k = 0; k < runs.Length; k++)
+            {
+                var (_, _, a, b) = runs[k];
+                for (int p = a; p <= b; p++)
+                {
+                    Values[n] = src[RowBase[k] + Clamp(p, nx)];
+                    expiry[n] = p - a;
+                    n++;
+                }
+            }
+            Values.AsSpan().Sort(expiry.AsSpan());
+        }
+
+        public void Slide(float[] src, (int Dz, int Dy, int A, int B)[] runs, int nx, int x)
+        {
+            int m = runs.Length;
+            var iv = inValues;
+            var ie = inExpiry;
+            // Entering values, insertion-sorted.
+            for (int k = 0; k < m; k++)
+            {
+                var (_, _, a, b) = runs[k];
+                int p = x + b;
+                float v = src[RowBase[k] + Clamp(p, nx)];
+                int e = p - a;
+                int j = k - 1;
+                while (j >= 0 && iv[j] > v) { iv[j + 1] = iv[j]; ie[j + 1] = ie[j]; j--; }
+                iv[j + 1] = v; ie[j + 1] = e;
+            }
+            var wv = Values;
+            var we = expiry;
+            var ov = nextValues;
+            var oe = nextExpiry;
+            int n = wv.Length, i = 0, jj = 0, o = 0;
+            // Merge; every expired window entry is written and then overwritten (o does not advance).
+            while (i < n && jj < m)
+            {
+                bool takeWindow = wv[i] <= iv[jj];
+                float v = takeWindow ? wv[i] : iv[jj];
+                int e = takeWindow ? we[i] : ie[jj];
+                i += takeWindow ? 1 : 0;
+                jj += takeWindow ? 0 : 1;
+                if (o < n) { ov[o] = v; oe[o] = e; }
+                o += e >= x ? 1 : 0;
+            }
+            for (; i < n; i++)
+            {
+                if (o < n) { ov[o] = wv[i]; oe[o] = we[i]; }
+                o += we[i] >= x ? 1 : 0;
+            }
+            for (; jj < m; jj++) { ov[o] = iv[jj]; oe[o] = ie[jj]; o++; }
+            (Values, nextValues) = (nextValues, Values);
+            (expiry, nextExpiry) = (nextExpiry, expiry);
+        }
     }
 
     /// <summary>

@@ -162,6 +162,7 @@ def morphology_and_filters():
     out["grey"] = grey
     out["median"] = {
         "cube_r1": u8(ndi.median_filter(crop, size=3, mode="reflect")),
+        "cube_r2": u8(ndi.median_filter(crop, size=5, mode="reflect")),
         "ball_r2": u8(ndi.median_filter(crop, footprint=ball(2).astype(bool), mode="reflect")),
         "aniso_ball_2.5um_z2": u8(ndi.median_filter(crop, footprint=ses["aniso_ball_2.5um_z2"], mode="reflect")),
     }
