@@ -10,25 +10,23 @@ internal static class SkimageHistogram
     public static (long[] Counts, double[] Centres) Compute(float[] values, bool integerSamples, int nbins = 256)
     {
         if (values.Length == 0) throw new ArgumentException("cannot histogram an empty image");
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
-        foreach (float v in values)
-        {
-            if (float.IsNaN(v)) throw new ArgumentException("image contains NaN");
-            if (v < min) min = v;
-            if (v > max) max = v;
-        }
+        var (min, max) = Range(values);
         if (float.IsInfinity(min) || float.IsInfinity(max)) throw new ArgumentException($"image range [{min}, {max}] is not finite");
         if (integerSamples)
         {
             long lo = (long)Math.Floor((double)min), hi = (long)Math.Floor((double)max);
             if (hi - lo + 1 > 1 << 26) throw new ArgumentException($"integer range [{lo}, {hi}] is too wide for an integer histogram");
             int n = (int)(hi - lo + 1);
-            var counts = new long[n];
-            foreach (float v in values)
+            bool nonInteger = false;
+            var counts = Count(values, n, (chunk, local) =>
             {
-                if (v != MathF.Floor(v)) throw new ArgumentException($"integerSamples is true but the image holds the non-integer value {v}");
-                counts[(long)v - lo]++;
-            }
+                foreach (float v in chunk)
+                {
+                    if (v != MathF.Floor(v)) { nonInteger = true; return; }
+                    local[(long)v - lo]++;
+                }
+            });
+            if (nonInteger) throw new ArgumentException("integerSamples is true but the image holds non-integer values");
             var centres = new double[n];
             for (int i = 0; i < n; i++) centres[i] = lo + i;
             return (counts, centres);
@@ -43,20 +41,66 @@ internal static class SkimageHistogram
             for (int i = 0; i < nbins; i++) edges[i] = i * step + first;
             edges[nbins] = last;
             double norm = nbins / (last - first);
-            var counts = new long[nbins];
-            foreach (float fv in values)
+            var counts = Count(values, nbins, (chunk, local) =>
             {
-                double v = fv;
-                int idx = (int)((v - first) * norm);
-                if (idx >= nbins) idx = nbins - 1;
-                if (idx < 0) idx = 0;
-                if (v < edges[idx]) idx--;
-                else if (idx != nbins - 1 && v >= edges[idx + 1]) idx++;
-                counts[idx]++;
-            }
+                foreach (float fv in chunk)
+                {
+                    double v = fv;
+                    int idx = (int)((v - first) * norm);
+                    if (idx >= nbins) idx = nbins - 1;
+                    if (idx < 0) idx = 0;
+                    if (v < edges[idx]) idx--;
+                    else if (idx != nbins - 1 && v >= edges[idx + 1]) idx++;
+                    local[idx]++;
+                }
+            });
             var centres = new double[nbins];
             for (int i = 0; i < nbins; i++) centres[i] = (edges[i] + edges[i + 1]) / 2.0;
             return (counts, centres);
         }
+    }
+
+    private const int ChunkSize = 1 << 16;
+
+    private delegate void ChunkCounter(ReadOnlySpan<float> chunk, long[] local);
+
+    /// <summary>Histogram counts summed over per-thread partial histograms of 64 Ki-sample chunks.</summary>
+    private static long[] Count(float[] values, int bins, ChunkCounter count)
+    {
+        var total = new long[bins];
+        int chunks = (values.Length + ChunkSize - 1) / ChunkSize;
+        Parallel.For(0, chunks, () => new long[bins], (c, _, local) =>
+        {
+            int start = c * ChunkSize;
+            count(values.AsSpan(start, Math.Min(ChunkSize, values.Length - start)), local);
+            return local;
+        }, local => { lock (total) for (int i = 0; i < bins; i++) total[i] += local[i]; });
+        return total;
+    }
+
+    /// <summary>Minimum and maximum; throws on NaN.</summary>
+    private static (float Min, float Max) Range(float[] values)
+    {
+        int chunks = (values.Length + ChunkSize - 1) / ChunkSize;
+        var mins = new float[chunks];
+        var maxs = new float[chunks];
+        bool nan = false;
+        Parallel.For(0, chunks, c =>
+        {
+            int start = c * ChunkSize, end = Math.Min(values.Length, start + ChunkSize);
+            float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+            for (int i = start; i < end; i++)
+            {
+                float v = values[i];
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+                if (float.IsNaN(v)) nan = true;
+            }
+            mins[c] = lo; maxs[c] = hi;
+        });
+        if (nan) throw new ArgumentException("image contains NaN");
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        for (int c = 0; c < chunks; c++) { min = Math.Min(min, mins[c]); max = Math.Max(max, maxs[c]); }
+        return (min, max);
     }
 }

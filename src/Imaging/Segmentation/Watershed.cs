@@ -73,14 +73,13 @@ public static class Watershed
             for (int y = 0; y < ny; y++)
             {
                 int src = (z * ny + y) * nx, dst = grid.Index(z, y, 0);
-                if (ContainsNaN(img.AsSpan(src, nx)))
-                    problem = $"image holds NaN in row (z={z}, y={y})";
                 for (int x = 0; x < nx; x++)
                 {
                     bool inside = ms is null || ms[src + x] != 0;
                     int l = mk[src + x];
                     if (l < 0) problem = $"markers hold the negative label {l} at (z={z}, y={y}, x={x})";
                     if (!inside) continue;
+                    if (float.IsNaN(img[src + x])) problem = $"image holds NaN at (z={z}, y={y}, x={x}) inside the mask";
                     if (l != 0) output[src + x] = l;
                     else open[dst + x] = 1;
                 }
@@ -88,12 +87,6 @@ public static class Watershed
         });
         if (problem is not null) throw new ArgumentException(problem);
         return open;
-    }
-
-    private static bool ContainsNaN(ReadOnlySpan<float> row)
-    {
-        foreach (float v in row) if (float.IsNaN(v)) return true;
-        return false;
     }
 
     /// <summary>Monotone map of a float to an unsigned integer (a &lt; b ⇔ key(a) &lt; key(b); NaN excluded).</summary>
