@@ -140,6 +140,31 @@ public static class LogPosterior
         };
     }
 
+    /// <summary>
+    /// Log-posterior with gradient for <see cref="NutsSampler"/>: Σ_j log prior_j(θ_j) + log L(θ) and its gradient
+    /// (<see cref="PriorGradients.LogPdfDerivative"/> plus the likelihood's gradient); (−∞, zeros) outside the priors' support.
+    /// </summary>
+    public static Func<double[], (double LogDensity, double[] Gradient)> WithGradient(IReadOnlyList<Prior> priors,
+        Func<double[], (double LogLikelihood, double[] Gradient)> logLikelihoodAndGradient)
+    {
+        ArgumentNullException.ThrowIfNull(priors);
+        ArgumentNullException.ThrowIfNull(logLikelihoodAndGradient);
+        var p = priors.ToArray();
+        return theta =>
+        {
+            double lp = 0;
+            for (int j = 0; j < p.Length; j++)
+            {
+                lp += p[j].LogPdf(theta[j]);
+                if (double.IsNegativeInfinity(lp)) return (lp, new double[p.Length]);
+            }
+            var (ll, g) = logLikelihoodAndGradient(theta);
+            var grad = new double[p.Length];
+            for (int j = 0; j < p.Length; j++) grad[j] = g[j] + PriorGradients.LogPdfDerivative(p[j], theta[j]);
+            return (lp + ll, grad);
+        };
+    }
+
     /// <summary><paramref name="count"/> starting points drawn independently from the priors, [point][parameter].</summary>
     public static double[][] DrawInitial(IReadOnlyList<Prior> priors, int count, Random rng)
     {
@@ -152,5 +177,30 @@ public static class LogPosterior
             for (int j = 0; j < priors.Count; j++) init[i][j] = priors[j].Sample(rng);
         }
         return init;
+    }
+}
+
+/// <summary>Derivatives of prior log-densities, for gradient-based samplers.</summary>
+public static class PriorGradients
+{
+    /// <summary>
+    /// d/dx log p(x) inside the support: exact for uniform, normal, log-normal, half-normal and truncations of them; a central
+    /// finite difference (step 1e-6·max(1, |x|), kept inside the support) otherwise. Units: 1/(units of x).
+    /// </summary>
+    public static double LogPdfDerivative(Prior prior, double x)
+    {
+        ArgumentNullException.ThrowIfNull(prior);
+        switch (prior)
+        {
+            case UniformPrior: return 0;
+            case NormalPrior n: return -(x - n.Mean) / (n.Sd * n.Sd);
+            case LogNormalPrior l: return -(1 + (Math.Log(x) - l.Mu) / (l.Sigma * l.Sigma)) / x;
+            case HalfNormalPrior h: return -x / (h.Sd * h.Sd);
+            case TruncatedPrior t when t.Inner is UniformPrior or NormalPrior or LogNormalPrior or HalfNormalPrior or TruncatedPrior:
+                return LogPdfDerivative(t.Inner, x);
+        }
+        double step = 1e-6 * Math.Max(1, Math.Abs(x));
+        double lo = Math.Max(prior.Lower, x - step), hi = Math.Min(prior.Upper, x + step);
+        return (prior.LogPdf(hi) - prior.LogPdf(lo)) / (hi - lo);
     }
 }
