@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
@@ -73,37 +75,51 @@ public static class BinaryMorphology
         var runs = element.Runs;
         var dst = GC.AllocateUninitializedArray<byte>(src.Length);
         byte yes = invertOutput ? (byte)0 : (byte)1, no = invertOutput ? (byte)1 : (byte)0;
-        Parallel.For(0, nz, () => new bool[nx], (z, _, ok) =>
+        int w = Vector<int>.Count;
+        Parallel.For(0, nz, () => new int[nx], (z, _, ok) =>
         {
             for (int y = 0; y < ny; y++)
             {
-                Array.Fill(ok, true);
+                Array.Fill(ok, -1);
                 foreach (var (dz, dy, a, b) in runs)
                 {
                     int zz = z + dz, yy = y + dy;
                     if ((uint)zz >= (uint)nz || (uint)yy >= (uint)ny)
                     {
-                        if (!border) { Array.Fill(ok, false); break; }
+                        if (!border) { Array.Clear(ok); break; }
                         continue;
                     }
                     int row = (zz * ny + yy) * nx;
                     int need = b - a + 1;
-                    for (int x = 0; x < nx; x++)
+                    // x with x + a < 0: the run starts outside the volume.
+                    int x0 = Math.Min(nx, Math.Max(0, -a));
+                    for (int x = 0; x < x0; x++)
                     {
-                        if (!ok[x]) continue;
-                        int s = x + a, e = x + b;
-                        if (e < 0 || s >= nx) { ok[x] = border; continue; }
-                        if (s < 0)
-                        {
-                            if (!border) { ok[x] = false; continue; }
-                            ok[x] = ones[row] >= e + 1;
-                            continue;
-                        }
-                        ok[x] = ones[row + s] >= need;
+                        int e = x + b;
+                        bool pass = border && (e < 0 || ones[row] >= e + 1);
+                        if (!pass) ok[x] = 0;
                     }
+                    // x with 0 ≤ x + a < nx: ones[] already encodes the border beyond the row end.
+                    int x1 = Math.Max(x0, Math.Min(nx, nx - a));
+                    int xv = x0;
+                    if (Vector.IsHardwareAccelerated)
+                    {
+                        var needV = new Vector<int>(need);
+                        ref int onesRef = ref MemoryMarshal.GetArrayDataReference(ones);
+                        ref int okRef = ref MemoryMarshal.GetArrayDataReference(ok);
+                        for (; xv + w <= x1; xv += w)
+                        {
+                            var pass = Vector.GreaterThanOrEqual(Vector.LoadUnsafe(ref onesRef, (nuint)(row + xv + a)), needV);
+                            (Vector.LoadUnsafe(ref okRef, (nuint)xv) & pass).StoreUnsafe(ref okRef, (nuint)xv);
+                        }
+                    }
+                    for (int x = xv; x < x1; x++)
+                        if (ones[row + x + a] < need) ok[x] = 0;
+                    // x with x + a ≥ nx: the run lies entirely outside.
+                    if (!border) for (int x = x1; x < nx; x++) ok[x] = 0;
                 }
                 int o = (z * ny + y) * nx;
-                for (int x = 0; x < nx; x++) dst[o + x] = ok[x] ? yes : no;
+                for (int x = 0; x < nx; x++) dst[o + x] = ok[x] != 0 ? yes : no;
             }
             return ok;
         }, _ => { });
