@@ -30,77 +30,27 @@ public static class Reconstruction
         int nz = seed.NZ, ny = seed.NY, nx = seed.NX, plane = ny * nx;
         var earlier = Neighbourhood.Earlier(connectivity);
         var later = Neighbourhood.Later(connectivity);
-        var earlierFlat = Flat(earlier, ny, nx);
-        var laterFlat = Flat(later, ny, nx);
         var all = Neighbourhood.WatershedOrder(connectivity);
         var allFlat = Flat(all, ny, nx);
 
-        // Forward scan: J(p) ← min(max(J(p), J(q) for earlier q), I(p)).
-        for (int z = 0; z < nz; z++)
-            for (int y = 0; y < ny; y++)
+        // The raster scans run on z-slabs in parallel, each ignoring neighbours in other slabs; the voxels of every
+        // slab's first and last plane are queued as well, so the propagation repairs whatever crosses slab borders.
+        int slabs = Math.Max(1, Math.Min(Environment.ProcessorCount, nz / 4));
+        var queues = new List<int>[slabs];
+        Parallel.For(0, slabs, s =>
+        {
+            int z0 = (int)((long)nz * s / slabs), z1 = (int)((long)nz * (s + 1) / slabs);
+            var q = new List<int>();
+            Scans(J, I, ny, nx, z0, z1, earlier, later, q);
+            if (slabs > 1)
             {
-                bool interiorRow = z > 0 && y > 0 && y < ny - 1 && z < nz - 1;
-                int row = (z * ny + y) * nx;
-                for (int x = 0; x < nx; x++)
-                {
-                    int p = row + x;
-                    float v = J[p];
-                    if (interiorRow && x > 0 && x < nx - 1)
-                        foreach (int o in earlierFlat) { float w = J[p + o]; if (w > v) v = w; }
-                    else
-                        foreach (var (dz, dy, dx) in earlier)
-                        {
-                            int zz = z + dz, yy = y + dy, xx = x + dx;
-                            if ((uint)zz >= (uint)nz || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
-                            float w = J[(zz * ny + yy) * nx + xx]; if (w > v) v = w;
-                        }
-                    J[p] = v < I[p] ? v : I[p];
-                }
+                for (int i = z0 * plane; i < (z0 + 1) * plane; i++) q.Add(i);
+                if (z1 - 1 > z0) for (int i = (z1 - 1) * plane; i < z1 * plane; i++) q.Add(i);
             }
-
-        // Backward scan with the later neighbours; voxels that can still raise a later neighbour are queued.
+            queues[s] = q;
+        });
         var queue = new IntQueue(1024);
-        for (int z = nz - 1; z >= 0; z--)
-            for (int y = ny - 1; y >= 0; y--)
-            {
-                bool interiorRow = z > 0 && y > 0 && y < ny - 1 && z < nz - 1;
-                int row = (z * ny + y) * nx;
-                for (int x = nx - 1; x >= 0; x--)
-                {
-                    int p = row + x;
-                    float v = J[p];
-                    bool interior = interiorRow && x > 0 && x < nx - 1;
-                    if (interior)
-                        foreach (int o in laterFlat) { float w = J[p + o]; if (w > v) v = w; }
-                    else
-                        foreach (var (dz, dy, dx) in later)
-                        {
-                            int zz = z + dz, yy = y + dy, xx = x + dx;
-                            if ((uint)zz >= (uint)nz || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
-                            float w = J[(zz * ny + yy) * nx + xx]; if (w > v) v = w;
-                        }
-                    if (v > I[p]) v = I[p];
-                    J[p] = v;
-                    bool enqueue = false;
-                    if (interior)
-                    {
-                        foreach (int o in laterFlat)
-                        {
-                            int q = p + o;
-                            if (J[q] < v && J[q] < I[q]) { enqueue = true; break; }
-                        }
-                    }
-                    else
-                        foreach (var (dz, dy, dx) in later)
-                        {
-                            int zz = z + dz, yy = y + dy, xx = x + dx;
-                            if ((uint)zz >= (uint)nz || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
-                            int q = (zz * ny + yy) * nx + xx;
-                            if (J[q] < v && J[q] < I[q]) { enqueue = true; break; }
-                        }
-                    if (enqueue) queue.Enqueue(p);
-                }
-            }
+        foreach (var q in queues) foreach (int p in q) queue.Enqueue(p);
 
         // Propagation.
         while (queue.Count > 0)
@@ -128,6 +78,84 @@ public static class Reconstruction
             }
         }
         return seed.WithData(J);
+    }
+
+    /// <summary>
+    /// Vincent's forward and backward raster scans over planes [z0, z1) (neighbours outside the slab are ignored);
+    /// voxels that can still raise a later neighbour after the backward scan are added to <paramref name="queue"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scans(float[] J, float[] I, int ny, int nx, int z0, int z1,
+        (int Dz, int Dy, int Dx)[] earlier, (int Dz, int Dy, int Dx)[] later, List<int> queue)
+    {
+        var earlierFlat = Flat(earlier, ny, nx);
+        var laterFlat = Flat(later, ny, nx);
+        int depth = z1 - z0;
+        // Forward scan: J(p) ← min(max(J(p), J(q) for earlier q), I(p)).
+        for (int z = z0; z < z1; z++)
+            for (int y = 0; y < ny; y++)
+            {
+                bool interiorRow = z > z0 && z < z1 - 1 && y > 0 && y < ny - 1;
+                int row = (z * ny + y) * nx;
+                for (int x = 0; x < nx; x++)
+                {
+                    int p = row + x;
+                    float v = J[p];
+                    if (interiorRow && x > 0 && x < nx - 1)
+                        foreach (int o in earlierFlat) { float w = J[p + o]; if (w > v) v = w; }
+                    else
+                        foreach (var (dz, dy, dx) in earlier)
+                        {
+                            int zz = z + dz, yy = y + dy, xx = x + dx;
+                            if ((uint)(zz - z0) >= (uint)depth || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
+                            float w = J[(zz * ny + yy) * nx + xx]; if (w > v) v = w;
+                        }
+                    J[p] = v < I[p] ? v : I[p];
+                }
+            }
+
+        // Backward scan with the later neighbours; voxels that can still raise a later neighbour are queued.
+        for (int z = z1 - 1; z >= z0; z--)
+            for (int y = ny - 1; y >= 0; y--)
+            {
+                bool interiorRow = z > z0 && z < z1 - 1 && y > 0 && y < ny - 1;
+                int row = (z * ny + y) * nx;
+                for (int x = nx - 1; x >= 0; x--)
+                {
+                    int p = row + x;
+                    float v = J[p];
+                    bool interior = interiorRow && x > 0 && x < nx - 1;
+                    if (interior)
+                        foreach (int o in laterFlat) { float w = J[p + o]; if (w > v) v = w; }
+                    else
+                        foreach (var (dz, dy, dx) in later)
+                        {
+                            int zz = z + dz, yy = y + dy, xx = x + dx;
+                            if ((uint)(zz - z0) >= (uint)depth || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
+                            float w = J[(zz * ny + yy) * nx + xx]; if (w > v) v = w;
+                        }
+                    if (v > I[p]) v = I[p];
+                    J[p] = v;
+                    bool enqueue = false;
+                    if (interior)
+                    {
+                        foreach (int o in laterFlat)
+                        {
+                            int q = p + o;
+                            if (J[q] < v && J[q] < I[q]) { enqueue = true; break; }
+                        }
+                    }
+                    else
+                        foreach (var (dz, dy, dx) in later)
+                        {
+                            int zz = z + dz, yy = y + dy, xx = x + dx;
+                            if ((uint)(zz - z0) >= (uint)depth || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
+                            int q = (zz * ny + yy) * nx + xx;
+                            if (J[q] < v && J[q] < I[q]) { enqueue = true; break; }
+                        }
+                    if (enqueue) queue.Add(p);
+                }
+            }
     }
 
     private static int[] Flat((int Dz, int Dy, int Dx)[] offsets, int ny, int nx)

@@ -6,8 +6,8 @@ namespace ShapeStudy.Imaging;
 /// <summary>
 /// Marker-controlled watershed by priority flooding with the semantics of skimage.segmentation.watershed (0.19):
 /// voxels are flooded from the markers in increasing image value; ties are settled by the time of entry into the
-/// queue (older first), so plateaus are split between the markers that reach them first. The queue is the same
-/// binary heap, neighbours are visited in the same order, so labels equal skimage's voxel for voxel.
+/// queue (older first), so plateaus are split between the markers that reach them first. Neighbours are visited in
+/// skimage's order and the queue pops in skimage's order, so labels equal skimage's voxel for voxel.
 /// </summary>
 /// <remarks>
 /// <para>Connectivity 6, 18 or 26 corresponds to skimage's connectivity 1, 2, 3; skimage's default is 1 (6 neighbours),
@@ -15,6 +15,11 @@ namespace ShapeStudy.Imaging;
 /// <para>Without compactness a voxel is labelled when it is first pushed (skimage's fast path). With compactness c &gt; 0
 /// (Neubert &amp; Protzel's compact watershed) the priority is value + c · distance in voxels (unit spacing, as
 /// skimage) to the marker voxel the flood started from, and voxels are labelled when popped.</para>
+/// <para>Queues: all marker voxels enter with age 0, so marker voxels of equal value tie and skimage's binary heap orders
+/// them by its layout. When such ties exist (e.g. plateau maxima of a distance transform) the same binary heap is
+/// replayed exactly, O(log n) per voxel; otherwise every priority is unique and a bucket queue over the value ranks
+/// (O(1) per voxel after a radix sort) pops in the identical order.</para>
+/// <para>Memory: the labels (4 bytes per voxel), a padded byte map, and the queue (up to 16 bytes per queued voxel).</para>
 /// </remarks>
 public static class Watershed
 {
