@@ -66,10 +66,16 @@ public class NutsSamplerTests
         var init = Overdispersed(2, 3, 2, 3);
         var o = new NutsOptions(Chains: 2, Warmup: 200, Draws: 100, Seed: 5);
         var whole = new NutsSampler(F, init, o).Run(300);
-        var first = new NutsSampler(F, init, o);
+        NutsSampler? first = new NutsSampler(F, init, o);
         first.Run(100);
         var json = CheckpointJson.Serialize(first.Checkpoint());
-        var resumed = NutsSampler.Resume(F, CheckpointJson.Deserialize<NutsState>(json));
+        // Through a checkpoint file, as a killed process would: the first sampler object is dropped.
+        string path = Path.Combine(Path.GetTempPath(), $"nuts-checkpoint-{Guid.NewGuid():N}.json");
+        CheckpointJson.Save(first.Checkpoint(), path);
+        first = null;
+        NutsSampler resumed;
+        try { resumed = NutsSampler.Resume(F, CheckpointJson.Load<NutsState>(path)); }
+        finally { File.Delete(path); }
         Assert.Equal(100, resumed.Iteration);
         var rest = resumed.Run(200);
         Assert.True(resumed.IsComplete);
