@@ -9,13 +9,13 @@ public class PosteriorToolsTests
         var rng = new ResumableRandom(8);
         var init = Enumerable.Range(0, 4).Select(e => Enumerable.Range(0, 12)
             .Select(_ => new[] { 5 * e + rng.NextStandardNormal(), -5 * e + rng.NextStandardNormal(), rng.NextStandardNormal() }).ToArray()).ToArray();
-        var a = ParallelEnsembles.Run(F, init, 12000, new EnsembleOptions(Seed: 3));
-        var b = ParallelEnsembles.Run(F, init, 12000, new EnsembleOptions(Seed: 3));
+        var a = ParallelEnsembles.Run(F, init, 12000, new EnsembleOptions(Seed: 3, Thin: 10));
+        var b = ParallelEnsembles.Run(F, init, 12000, new EnsembleOptions(Seed: 3, Thin: 10));
         for (int e = 0; e < 4; e++) Assert.Equal(a[e].Parameter(1), b[e].Parameter(1));
         double[] mean = [0, 3, 0], sd = [1, 2, 0.25];
         for (int j = 0; j < 3; j++)
         {
-            var chains = ParallelEnsembles.Parameter(a, j, 2000);
+            var chains = ParallelEnsembles.Parameter(a, j, 200);
             Assert.Equal(48, chains.Length);
             var s = Diagnostics.Summary(chains);
             Assert.True(s.RHat < 1.01, $"R̂[{j}] = {s.RHat}");
