@@ -48,7 +48,9 @@ public static class FillHoles
     /// Fills the holes of every object of a label volume (labels ≥ 0, 0 = background): for label l, the holes are
     /// those of binary_fill_holes(labels == l); only background voxels are written, other objects are never
     /// overwritten. A background voxel inside the holes of several (nested) objects takes the innermost one, i.e.
-    /// the object whose filled extent is smallest. Returns the new volume; spacing and origin are kept.
+    /// the object whose filled extent is smallest. Returns the new volume; spacing and origin are kept. Work is
+    /// proportional to the sum of the objects' bounding-box volumes; memory for bookkeeping grows with the largest
+    /// label value.
     /// </summary>
     public static Volume<int> FillLabels(Volume<int> labels, int backgroundConnectivity = 6)
     {

@@ -32,6 +32,10 @@ public static class GreyMorphology
     /// <summary>Grey closing: erosion of the dilation (scipy.ndimage.grey_closing).</summary>
     public static Volume<float> Close(Volume<float> volume, StructuringElement element) => Erode(Dilate(volume, element), element);
 
+    /// <summary>Erosion, dilation, opening or closing with a ball of radius <paramref name="radiusUm"/> µm on the volume's grid.</summary>
+    public static Volume<float> Apply(Volume<float> volume, MorphologyOperation operation, double radiusUm)
+        => Apply(volume, operation, StructuringElement.Ball(radiusUm, volume.Spacing));
+
     /// <summary>Applies <paramref name="operation"/> with <paramref name="element"/>.</summary>
     public static Volume<float> Apply(Volume<float> volume, MorphologyOperation operation, StructuringElement element) => operation switch
     {

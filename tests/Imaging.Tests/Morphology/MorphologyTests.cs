@@ -63,6 +63,16 @@ public class MorphologyTests
         Assert.Equal(FiltersMetricsReference.Bytes(r.GetProperty("erosion")), GreyMorphology.Erode(crop, se).Data);
         Assert.Equal(FiltersMetricsReference.Bytes(r.GetProperty("dilation")), GreyMorphology.Dilate(crop, se).Data);
         Assert.Equal(FiltersMetricsReference.Bytes(r.GetProperty("opening")), GreyMorphology.Open(crop, se).Data);
+        if (name == "aniso_ball_2.5um_z2")
+        {
+            // The µm-radius overload builds the same ball from the volume's spacing.
+            var aniso = new Volume<float>(crop.NZ, crop.NY, crop.NX, new Spacing(2, 1, 1), crop.Data);
+            Assert.Equal(FiltersMetricsReference.Bytes(r.GetProperty("opening")), GreyMorphology.Apply(aniso, MorphologyOperation.Open, 2.5).Data);
+            var mask = FiltersMetricsReference.MaskCrop();
+            var anisoMask = new Volume<byte>(mask.NZ, mask.NY, mask.NX, new Spacing(2, 1, 1), mask.Data);
+            var expected = FiltersMetricsReference.Bits(FiltersMetricsReference.Morphology.GetProperty("binary").GetProperty(name).GetProperty("closing"), mask.Length);
+            Assert.Equal(expected, BinaryMorphology.Apply(anisoMask, MorphologyOperation.Close, 2.5).Data);
+        }
     }
 
     [Fact]
