@@ -7,17 +7,22 @@ using ShapeStudy.Imaging;
 namespace ShapeStudy.Bench;
 
 /// <summary>
-/// Benchmark driver: `ShapeStudy.Bench otsu-components &lt;raw.tif&gt; [repeats]` times Gaussian smoothing (σ = 1 voxel),
+/// Benchmark driver.
+/// `ShapeStudy.Bench otsu-components &lt;raw.tif&gt; [repeats]` times Gaussian smoothing (σ = 1 voxel),
 /// Otsu on the smoothed volume and 26-connected labelling of (smoothed &gt; t) on the volume as read and tiled 2×2×2,
 /// and prints one JSON object: per size, the median seconds of each step, the threshold and the component count.
+/// `ShapeStudy.Bench segmentation &lt;workdir&gt; [repeats]` runs the segmentation steps on workdir/volume.npy with the
+/// shared markers workdir/markers.npy (see <see cref="SegmentationBench"/>).
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length >= 2 && args[0] == "segmentation")
+            return SegmentationBench.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
         if (args.Length < 2 || args[0] != "otsu-components")
         {
-            Console.Error.WriteLine("usage: ShapeStudy.Bench otsu-components <raw.tif> [repeats=5]");
+            Console.Error.WriteLine("usage: ShapeStudy.Bench otsu-components <raw.tif> [repeats=5]\n       ShapeStudy.Bench segmentation <workdir> [repeats=3]");
             return 2;
         }
         int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
@@ -61,7 +66,7 @@ public static class Program
     }
 
     /// <summary>Median wall time in seconds of <paramref name="repeats"/> runs after one warm-up run.</summary>
-    private static double Median(int repeats, Action run)
+    internal static double Median(int repeats, Action run)
     {
         run();
         var times = new double[repeats];
