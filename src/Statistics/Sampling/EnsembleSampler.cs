@@ -153,6 +153,7 @@ public sealed class EnsembleSampler
     private readonly double[][] _chain, _chainLp;
     private readonly double _aMinus1, _invA, _dMinus1;
     private readonly Action<int> _parallelBody;
+    private readonly ParallelOptions _parallelOptions;
     private long _step;
     private int _kept;
     private int _activeOffset, _complementOffset;
@@ -194,6 +195,7 @@ public sealed class EnsembleSampler
         _invA = 1 / options.StretchScale;
         _dMinus1 = _d - 1;
         _parallelBody = k => MoveWalker(k);
+        _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : -1 };
         if (options.MaxDegreeOfParallelism == 1) _parallel = false;
         else if (options.MaxDegreeOfParallelism > 1) _parallel = true;
         if (state is null)
@@ -335,8 +337,7 @@ public sealed class EnsembleSampler
             }
             else if (_parallel.Value)
             {
-                var po = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism > 0 ? _options.MaxDegreeOfParallelism : -1 };
-                Parallel.For(0, _half, po, _parallelBody);
+                Parallel.For(0, _half, _parallelOptions, _parallelBody);
             }
             else
             {
@@ -349,7 +350,9 @@ public sealed class EnsembleSampler
             int baseIndex = _kept * _d;
             for (int w = 0; w < _walkers; w++)
             {
-                Array.Copy(_pos[w], 0, _chain[w], baseIndex, _d);
+                var x = _pos[w];
+                var dst = _chain[w];
+                for (int i = 0; i < x.Length; i++) dst[baseIndex + i] = x[i];
                 _chainLp[w][_kept] = _lp[w];
             }
             _kept++;
