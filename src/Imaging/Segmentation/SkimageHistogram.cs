@@ -7,10 +7,11 @@ namespace ShapeStudy.Imaging;
 /// </summary>
 internal static class SkimageHistogram
 {
-    public static (long[] Counts, double[] Centres) Compute(float[] values, bool integerSamples, int nbins = 256)
+    /// <summary>Counts and bin centres; <paramref name="range"/> is the samples' (min, max) when already known.</summary>
+    public static (long[] Counts, double[] Centres) Compute(float[] values, bool integerSamples, int nbins = 256, (float Min, float Max)? range = null)
     {
         if (values.Length == 0) throw new ArgumentException("cannot histogram an empty image");
-        var (min, max) = Range(values);
+        var (min, max) = range ?? Range(values);
         if (float.IsInfinity(min) || float.IsInfinity(max)) throw new ArgumentException($"image range [{min}, {max}] is not finite");
         if (integerSamples)
         {
@@ -79,7 +80,7 @@ internal static class SkimageHistogram
     }
 
     /// <summary>Minimum and maximum; throws on NaN.</summary>
-    private static (float Min, float Max) Range(float[] values)
+    public static (float Min, float Max) Range(float[] values)
     {
         int chunks = (values.Length + ChunkSize - 1) / ChunkSize;
         var mins = new float[chunks];
@@ -98,7 +99,7 @@ internal static class SkimageHistogram
             }
             mins[c] = lo; maxs[c] = hi;
         });
-        if (nan) throw new ArgumentException("image contains NaN");
+        if (nan) throw new ArgumentException("image contains NaN; a histogram threshold is undefined");
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         for (int c = 0; c < chunks; c++) { min = Math.Min(min, mins[c]); max = Math.Max(max, maxs[c]); }
         return (min, max);

@@ -38,7 +38,7 @@ public static class Watershed
 
         var grid = new PaddedGrid(image.NZ, image.NY, image.NX);
         var output = new int[image.Length];
-        var open = Prepare(image, markers, mask, grid, output);
+        var (open, seeds) = Prepare(image, markers, mask, grid, output);
         var offsets = Neighbourhood.WatershedOrder(connectivity);
         var padded = new int[offsets.Length];
         var unpadded = new int[offsets.Length];
@@ -49,8 +49,8 @@ public static class Watershed
             unpadded[i] = (dz * image.NY + dy) * image.NX + dx;
         }
 
-        if (compactness > 0) FloodCompact(image.Data, open, output, padded, unpadded, grid, compactness);
-        else Flood(image.Data, open, output, padded, unpadded, grid);
+        if (compactness > 0) FloodCompact(image.Data, open, output, seeds, padded, unpadded, grid, compactness);
+        else Flood(image.Data, open, output, seeds, padded, unpadded, grid);
         return image.WithData(output);
     }
 
@@ -64,12 +64,14 @@ public static class Watershed
     }
 
     /// <summary>
-    /// Copies the markers inside the mask into <paramref name="output"/> and returns the padded "open" map: 1 where a
-    /// voxel lies inside the volume and the mask and carries no marker (it may still be flooded), else 0.
+    /// Copies the markers inside the mask into <paramref name="output"/> and returns the padded "open" map (1 where a
+    /// voxel lies inside the volume and the mask and carries no marker, so it may still be flooded; else 0) and the
+    /// flat indices of the marker voxels in raster order.
     /// </summary>
-    private static byte[] Prepare(Volume<float> image, Volume<int> markers, Volume<byte>? mask, PaddedGrid grid, int[] output)
+    private static (byte[] Open, int[] Seeds) Prepare(Volume<float> image, Volume<int> markers, Volume<byte>? mask, PaddedGrid grid, int[] output)
     {
         var open = new byte[grid.Length];
+        var seedsPerPlane = new List<int>?[image.NZ];
         int nz = image.NZ, ny = image.NY, nx = image.NX;
         var img = image.Data; var mk = markers.Data; var ms = mask?.Data;
         string? problem = null;
@@ -85,13 +87,15 @@ public static class Watershed
                     if (l < 0) problem = $"markers hold the negative label {l} at (z={z}, y={y}, x={x})";
                     if (!inside) continue;
                     if (float.IsNaN(img[src + x])) problem = $"image holds NaN at (z={z}, y={y}, x={x}) inside the mask";
-                    if (l != 0) output[src + x] = l;
+                    if (l != 0) { output[src + x] = l; (seedsPerPlane[z] ??= new List<int>()).Add(src + x); }
                     else open[dst + x] = 1;
                 }
             }
         });
         if (problem is not null) throw new ArgumentException(problem);
-        return open;
+        var seeds = new List<int>();
+        foreach (var list in seedsPerPlane) if (list is not null) seeds.AddRange(list);
+        return (open, seeds.ToArray());
     }
 
     /// <summary>Monotone map of a float to an unsigned integer (a &lt; b ⇔ key(a) &lt; key(b); NaN excluded).</summary>
@@ -102,26 +106,12 @@ public static class Watershed
         return (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
     }
 
-    /// <summary>Calls <paramref name="visit"/>(padded, unpadded) for every labelled voxel, in raster order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForEachMarker(int[] output, PaddedGrid grid, Action<int, int> visit)
+    /// <summary>Padded index of an unpadded flat index.</summary>
+    private static int PaddedIndex(int u, PaddedGrid grid)
     {
-        int ny = grid.NY, nx = grid.NX;
-        for (int z = 0; z < grid.NZ; z++)
-            for (int y = 0; y < ny; y++)
-            {
-                int row = (z * ny + y) * nx;
-                var span = output.AsSpan(row, nx);
-                int x = 0;
-                while (x < nx)
-                {
-                    int k = span[x..].IndexOfAnyExcept(0);
-                    if (k < 0) break;
-                    x += k;
-                    visit(grid.Index(z, y, x), row + x);
-                    x++;
-                }
-            }
+        int plane = grid.NY * grid.NX;
+        int z = u / plane, r = u - z * plane, y = r / grid.NX, x = r - y * grid.NX;
+        return grid.Index(z, y, x);
     }
 
     /// <summary>
@@ -131,28 +121,19 @@ public static class Watershed
     /// comparisons, priority (value, age) packed into one 64-bit key), otherwise the faster bucket queue gives the
     /// identical order.
     /// </summary>
-    private static void Flood(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid)
+    private static void Flood(float[] values, byte[] open, int[] output, int[] seeds, int[] padded, int[] unpadded, PaddedGrid grid)
     {
-        if (MarkerValuesTie(values, output)) FloodHeap(values, open, output, padded, unpadded, grid);
+        if (MarkerValuesTie(values, seeds)) FloodHeap(values, open, output, seeds, padded, unpadded, grid);
         else FloodBuckets(values, open, output, padded, unpadded, grid);
     }
 
     /// <summary>True when two marker voxels (output &gt; 0) have the same value.</summary>
-    private static bool MarkerValuesTie(float[] values, int[] output)
+    private static bool MarkerValuesTie(float[] values, int[] seeds)
     {
-        var keys = new List<uint>();
-        int i = 0;
-        var span = output.AsSpan();
-        while (i < span.Length)
-        {
-            int k = span[i..].IndexOfAnyExcept(0);
-            if (k < 0) break;
-            i += k;
-            keys.Add((uint)OrderKey(values[i]));
-            i++;
-        }
-        keys.Sort();
-        for (int j = 1; j < keys.Count; j++) if (keys[j] == keys[j - 1]) return true;
+        var keys = new uint[seeds.Length];
+        for (int i = 0; i < seeds.Length; i++) keys[i] = (uint)OrderKey(values[seeds[i]]);
+        Array.Sort(keys);
+        for (int j = 1; j < keys.Length; j++) if (keys[j] == keys[j - 1]) return true;
         return false;
     }
 
@@ -164,11 +145,11 @@ public static class Watershed
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FloodHeap(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid)
+    private static void FloodHeap(float[] values, byte[] open, int[] output, int[] seeds, int[] padded, int[] unpadded, PaddedGrid grid)
     {
         var heap = new Item[1024];
         int count = 0;
-        ForEachMarker(output, grid, (p, u) => Push(ref heap, ref count, new Item { Key = OrderKey(values[u]) << 32, P = p, U = u }));
+        foreach (int u in seeds) Push(ref heap, ref count, new Item { Key = OrderKey(values[u]) << 32, P = PaddedIndex(u, grid), U = u });
         uint age = 1;
         int neighbours = padded.Length;
         while (count > 0)
@@ -422,11 +403,15 @@ public static class Watershed
 
     /// <summary>Compact watershed: priority value + c·distance to the source marker voxel; label at pop time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FloodCompact(float[] values, byte[] open, int[] output, int[] padded, int[] unpadded, PaddedGrid grid, double compactness)
+    private static void FloodCompact(float[] values, byte[] open, int[] output, int[] seeds, int[] padded, int[] unpadded, PaddedGrid grid, double compactness)
     {
         var heap = new CompactItem[1024];
         int count = 0;
-        ForEachMarker(output, grid, (p, u) => PushCompact(ref heap, ref count, new CompactItem { Value = values[u], Age = 0, P = p, U = u, SourceP = p, SourceU = u }));
+        foreach (int u in seeds)
+        {
+            int p = PaddedIndex(u, grid);
+            PushCompact(ref heap, ref count, new CompactItem { Value = values[u], Age = 0, P = p, U = u, SourceP = p, SourceU = u });
+        }
         int plane = grid.PY * grid.PX, px = grid.PX;
         int age = 1;
         while (count > 0)

@@ -45,25 +45,9 @@ public static class WatershedSegmentation
     public static SegmentationResult Run(ImageVolume image, WatershedSegmentationOptions options)
     {
         options.Validated();
-        var voxels = image.Voxels;
-        double threshold;
-        if (options.SigmaUm > 0)
-        {
-            voxels = Gaussian.Smooth(voxels, options.SigmaUm);
-            threshold = Otsu.Threshold(voxels, integerSamples: false);
-        }
-        else threshold = Otsu.Threshold(image);
-
-        var data = voxels.Data;
-        var mask = new byte[data.Length];
-        bool bright = options.Foreground == ForegroundPolarity.Bright;
+        var (maskVolume, threshold) = ClassicalSegmentation.Foreground(image, options.SigmaUm, options.Foreground);
+        var voxels = maskVolume;
         int plane = voxels.NY * voxels.NX;
-        Parallel.For(0, voxels.NZ, z =>
-        {
-            for (int i = z * plane, end = i + plane; i < end; i++)
-                mask[i] = (byte)((bright ? data[i] > threshold : data[i] <= threshold) ? 1 : 0);
-        });
-        var maskVolume = voxels.WithData(mask);
         var distance = DistanceTransform.Euclidean(maskVolume);
         var s = voxels.Spacing;
         double h = options.HUm ?? Math.Min(s.Z, Math.Min(s.Y, s.X));
