@@ -38,29 +38,40 @@ public static class ClassicalSegmentation
     public static SegmentationResult Run(ImageVolume image, ClassicalSegmentationOptions options)
     {
         options.Validated();
+        var (mask, threshold) = Foreground(image, options.SigmaUm, options.Foreground);
+        var (labels, count) = ConnectedComponents.Label(mask, options.Connectivity);
+        int minVoxels = MinVoxels(options.MinVolumeUm3, mask.Spacing);
+        if (minVoxels <= 1) return new SegmentationResult(labels, count, threshold, count);
+        var (kept, keptCount) = LabelOps.RemoveSmall(labels, minVoxels);
+        return new SegmentationResult(kept, keptCount, threshold, count);
+    }
+
+    /// <summary>
+    /// The foreground of <paramref name="image"/>: Gaussian smoothing with σ = <paramref name="sigmaUm"/> µm (0 = none),
+    /// then the Otsu threshold of the (smoothed) image; foreground = value &gt; threshold (bright) or ≤ threshold (dark).
+    /// Returns the binary mask (same shape, spacing and origin) and the threshold in intensity units.
+    /// </summary>
+    public static (Volume<byte> Mask, double Threshold) Foreground(ImageVolume image, double sigmaUm, ForegroundPolarity polarity)
+    {
         var voxels = image.Voxels;
         double threshold;
-        if (options.SigmaUm > 0)
+        if (sigmaUm > 0)
         {
-            voxels = Gaussian.Smooth(voxels, options.SigmaUm);
+            voxels = Gaussian.Smooth(voxels, sigmaUm);
             threshold = Otsu.Threshold(voxels, integerSamples: false);
         }
         else threshold = Otsu.Threshold(image);
 
         var data = voxels.Data;
         var mask = new byte[data.Length];
-        bool bright = options.Foreground == ForegroundPolarity.Bright;
+        bool bright = polarity == ForegroundPolarity.Bright;
         int plane = voxels.NY * voxels.NX;
         Parallel.For(0, voxels.NZ, z =>
         {
             for (int i = z * plane, end = i + plane; i < end; i++)
                 mask[i] = (byte)((bright ? data[i] > threshold : data[i] <= threshold) ? 1 : 0);
         });
-        var (labels, count) = ConnectedComponents.Label(voxels.WithData(mask), options.Connectivity);
-        int minVoxels = MinVoxels(options.MinVolumeUm3, voxels.Spacing);
-        if (minVoxels <= 1) return new SegmentationResult(labels, count, threshold, count);
-        var (kept, keptCount) = LabelOps.RemoveSmall(labels, minVoxels);
-        return new SegmentationResult(kept, keptCount, threshold, count);
+        return (voxels.WithData(mask), threshold);
     }
 
     /// <summary>
