@@ -20,9 +20,11 @@ public static class Program
     {
         if (args.Length >= 2 && args[0] == "segmentation")
             return SegmentationBench.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+        if (args.Length >= 2 && args[0] == "segmentation-profile")
+            return SegmentationBench.Profile(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
         if (args.Length < 2 || args[0] != "otsu-components")
         {
-            Console.Error.WriteLine("usage: ShapeStudy.Bench otsu-components <raw.tif> [repeats=5]\n       ShapeStudy.Bench segmentation <workdir> [repeats=3]");
+            Console.Error.WriteLine("usage: ShapeStudy.Bench otsu-components <raw.tif> [repeats=5]\n       ShapeStudy.Bench segmentation <workdir> [repeats=3]\n       ShapeStudy.Bench segmentation-profile <workdir> [repeats=5]");
             return 2;
         }
         int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;

@@ -101,6 +101,82 @@ internal static class SegmentationBench
         return split;
     }
 
+    /// <summary>
+    /// `ShapeStudy.Bench segmentation-profile &lt;workdir&gt; [repeats]`: where the slow steps spend their time, using
+    /// only the public kernels on variants of the bench input (median seconds; prints one JSON object).
+    /// </summary>
+    public static int Profile(string workdir, int repeats)
+    {
+        var raw = NpyFormat.Read(Path.Combine(workdir, "volume.npy"), Spacing.Isotropic(1)).Voxels;
+        var markerValues = NpyFormat.Read(Path.Combine(workdir, "markers.npy"), Spacing.Isotropic(1)).Voxels;
+        var markerData = new int[markerValues.Length];
+        for (int i = 0; i < markerData.Length; i++) markerData[i] = (int)markerValues.Data[i];
+        var markers = markerValues.WithData(markerData);
+        var smooth = Gaussian.Smooth(raw, Sigma);
+        double t = Otsu.Threshold(smooth, integerSamples: false);
+        var mask = Foreground(smooth, t);
+        var edt = DistanceTransform.Euclidean(mask);
+        var negated = Negate(edt);
+
+        // Single-voxel markers (the first voxel of each marker in raster order): distinct marker values, so the
+        // watershed can take its bucket-queue path instead of the exact heap replay used for tied marker values.
+        var single = new int[markerData.Length];
+        var seen = new HashSet<int>();
+        for (int i = 0; i < markerData.Length; i++)
+            if (markerData[i] > 0 && seen.Add(markerData[i])) single[i] = markerData[i];
+        var singleValues = new HashSet<float>();
+        bool singleDistinct = true;
+        for (int i = 0; i < single.Length; i++) if (single[i] > 0) singleDistinct &= singleValues.Add(negated.Data[i]);
+        // The same flood with the single marker voxels nudged to distinct values (k · 1e−3 deeper for the k-th), so the
+        // bucket-queue path runs: the difference to watershed_single_voxel_markers is the cost of the heap replay.
+        var nudged = (float[])negated.Data.Clone();
+        int nth = 0;
+        for (int i = 0; i < single.Length; i++) if (single[i] > 0) nudged[i] -= ++nth * 1e-3f;
+        var emptyMask = mask.WithData(new byte[mask.Length]);
+        int markerVoxels = 0, foreground = 0;
+        foreach (int l in markerData) if (l > 0) markerVoxels++;
+        foreach (byte b in mask.Data) if (b != 0) foreground++;
+
+        var times = new Dictionary<string, double>
+        {
+            ["gaussian_all_axes"] = Program.Median(repeats, () => Gaussian.SmoothVoxels(raw, Sigma, Sigma, Sigma)),
+            ["gaussian_y_x_only"] = Program.Median(repeats, () => Gaussian.SmoothVoxels(raw, 0, Sigma, Sigma)),
+            ["gaussian_z_only"] = Program.Median(repeats, () => Gaussian.SmoothVoxels(raw, Sigma, 0, 0)),
+            ["gaussian_no_axis"] = Program.Median(repeats, () => Gaussian.SmoothVoxels(raw, 0, 0, 0)),
+            ["otsu"] = Program.Median(repeats, () => Otsu.Threshold(smooth, integerSamples: false)),
+            ["minmax_scan_floor"] = Program.Median(repeats, () => MinMax(smooth.Data)),
+            ["watershed_shared_markers"] = Program.Median(repeats, () => Watershed.Run(negated, markers, mask, 6)),
+            ["watershed_single_voxel_markers"] = Program.Median(repeats, () => Watershed.Run(negated, markers.WithData(single), mask, 6)),
+            ["watershed_single_voxel_markers_distinct_values"] = Program.Median(repeats, () => Watershed.Run(negated.WithData(nudged), markers.WithData(single), mask, 6)),
+            ["watershed_empty_mask"] = Program.Median(repeats, () => Watershed.Run(negated, markers, emptyMask, 6)),
+            ["alloc_touch_int32_volume"] = Program.Median(repeats, () => { var a = new int[raw.Length]; a[^1] = 1; }),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            size = $"{raw.NZ}x{raw.NY}x{raw.NX}",
+            foreground_voxels = foreground,
+            marker_voxels = markerVoxels,
+            markers = seen.Count,
+            single_voxel_marker_values_distinct = singleDistinct,
+            times,
+        }));
+        return 0;
+    }
+
+    private static (float, float) MinMax(float[] data)
+    {
+        var lo = new float[2]; var hi = new float[2];
+        int half = data.Length / 2;
+        Parallel.For(0, 2, c =>
+        {
+            float a = float.PositiveInfinity, b = float.NegativeInfinity;
+            var span = data.AsSpan(c * half, c == 0 ? half : data.Length - half);
+            foreach (float v in span) { if (v < a) a = v; if (v > b) b = v; }
+            lo[c] = a; hi[c] = b;
+        });
+        return (Math.Min(lo[0], lo[1]), Math.Max(hi[0], hi[1]));
+    }
+
     private static Volume<byte> Foreground(Volume<float> v, double t)
     {
         var data = v.Data;
