@@ -24,10 +24,14 @@ public sealed record AdaptiveMetropolisState(int Dimension, AdaptiveMetropolisOp
     AdaptiveMetropolisChainState[] Chains);
 
 /// <summary>
-/// Resumable adaptive Metropolis (Haario et al. 2001), the same algorithm as <see cref="AdaptiveMetropolis"/> (proposal
-/// covariance s_d(Σ̂ + εI), s_d = 2.38²/d, adapted during warmup, restarted halfway, frozen after) but with a serializable
-/// RNG per chain (<see cref="ResumableRandom"/>, stream <c>am/chain/c</c>) so it can be checkpointed and resumed with
-/// identical draws. Chains run in parallel; the log-density must be thread-safe.
+/// Adaptive Metropolis (Haario, Saksman &amp; Tamminen 2001, Bernoulli 7:223), resumable. Each chain proposes
+/// x' ~ N(x, C) with C = s_d·(Σ̂ + ε I), s_d = 2.38²/d, where Σ̂ is the running covariance of the chain's own warmup
+/// history. Adaptation runs only during warmup: Σ̂ is restarted halfway through warmup (so the far-off start does not
+/// inflate it) and frozen at the end of warmup, so the kept draws form a time-homogeneous Metropolis chain that
+/// leaves the target invariant. Each chain has a serializable RNG (<see cref="ResumableRandom"/>, stream
+/// <c>am/chain/c</c>), so the sampler can be checkpointed and resumed with identical draws; draws do not depend on
+/// thread scheduling. Chains run in parallel; the log-density must be thread-safe. <see cref="AdaptiveMetropolis"/>
+/// runs it to completion in one call.
 /// </summary>
 public sealed class AdaptiveMetropolisSampler
 {
@@ -102,16 +106,7 @@ public sealed class AdaptiveMetropolisSampler
     /// </summary>
     public McmcResult Run(int iterations, int checkpointEvery = 0, Action<AdaptiveMetropolisState>? onCheckpoint = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(iterations);
-        if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery));
-        long target = Math.Min(_o.Warmup + _o.Draws, Iteration + iterations);
-        while (Iteration < target)
-        {
-            long next = checkpointEvery > 0 && onCheckpoint is not null ? Math.Min(target, Iteration + checkpointEvery) : target;
-            int n = (int)(next - Iteration);
-            Parallel.For(0, _chains.Length, c => _chains[c].Advance(n));
-            if (checkpointEvery > 0 && onCheckpoint is not null) onCheckpoint(Checkpoint());
-        }
+        MultiChain.Run(_chains, _o.Warmup + _o.Draws, iterations, checkpointEvery, onCheckpoint, Checkpoint);
         return Result();
     }
 
@@ -124,8 +119,7 @@ public sealed class AdaptiveMetropolisSampler
         for (int c = 0; c < _chains.Length; c++)
         {
             var ch = _chains[c];
-            draws[c] = new double[ch.Kept][];
-            for (int i = 0; i < ch.Kept; i++) draws[c][i] = ch.DrawsFlat.AsSpan(i * _d, _d).ToArray();
+            draws[c] = MultiChain.Unflatten(ch.DrawsFlat, ch.Kept, _d);
             acc[c] = ch.Kept > 0 ? (double)ch.Accepted / ch.Kept : double.NaN;
             cov[c] = ch.Covariance();
         }
@@ -146,7 +140,7 @@ public sealed class AdaptiveMetropolisSampler
         return sd;
     }
 
-    private sealed class Chain
+    private sealed class Chain : IResumableChain
     {
         private readonly AdaptiveMetropolisSampler _s;
         private readonly ResumableRandom _rng;
@@ -155,7 +149,8 @@ public sealed class AdaptiveMetropolisSampler
         private double[] _chol;
         private double _lp;
         private long _count;
-        public long Iteration, Accepted;
+        public long Iteration { get; private set; }
+        public long Accepted;
         public int Kept;
         public readonly double[] DrawsFlat;
 

@@ -65,16 +65,7 @@ public sealed record NutsResult(double[][][] Draws, double[] StepSizes, double[]
     int[] Divergences, double[] MeanTreeDepth)
 {
     /// <summary>Draws of one parameter, [chain][draw], for <see cref="Diagnostics"/>.</summary>
-    public double[][] Parameter(int index)
-    {
-        var r = new double[Draws.Length][];
-        for (int c = 0; c < r.Length; c++)
-        {
-            r[c] = new double[Draws[c].Length];
-            for (int i = 0; i < r[c].Length; i++) r[c][i] = Draws[c][i][index];
-        }
-        return r;
-    }
+    public double[][] Parameter(int index) => MultiChain.Parameter(Draws, index);
 }
 
 /// <summary>
@@ -154,17 +145,7 @@ public sealed class NutsSampler
     /// </summary>
     public NutsResult Run(int iterations, int checkpointEvery = 0, Action<NutsState>? onCheckpoint = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(iterations);
-        if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery));
-        long total = _options.Warmup + _options.Draws;
-        long target = Math.Min(total, Iteration + iterations);
-        while (Iteration < target)
-        {
-            long next = checkpointEvery > 0 && onCheckpoint is not null ? Math.Min(target, Iteration + checkpointEvery) : target;
-            int n = (int)(next - Iteration);
-            Parallel.For(0, _chains.Length, c => _chains[c].Advance(n));
-            if (checkpointEvery > 0 && onCheckpoint is not null) onCheckpoint(Checkpoint());
-        }
+        MultiChain.Run(_chains, _options.Warmup + _options.Draws, iterations, checkpointEvery, onCheckpoint, Checkpoint);
         return Result();
     }
 
@@ -181,8 +162,7 @@ public sealed class NutsSampler
         for (int c = 0; c < m; c++)
         {
             var ch = _chains[c];
-            draws[c] = new double[ch.Kept][];
-            for (int i = 0; i < ch.Kept; i++) draws[c][i] = ch.DrawsFlat.AsSpan(i * _d, _d).ToArray();
+            draws[c] = MultiChain.Unflatten(ch.DrawsFlat, ch.Kept, _d);
             eps[c] = ch.StepSize;
             inv[c] = (double[])ch.InverseMass.Clone();
             double a = 0, t = 0;
@@ -220,7 +200,7 @@ public sealed class NutsSampler
         }
     }
 
-    private sealed class Chain
+    private sealed class Chain : IResumableChain
     {
         private const double Gamma = 0.05, T0 = 10, Kappa = 0.75, MaxDeltaH = 1000;
         private readonly Func<double[], (double LogDensity, double[] Gradient)> _f;
@@ -238,7 +218,7 @@ public sealed class NutsSampler
         private readonly bool _adaptMass;
         private bool _divergent;
 
-        public long Iteration;
+        public long Iteration { get; private set; }
         public double StepSize;
         public readonly double[] InverseMass;
         public double[] DrawsFlat;
