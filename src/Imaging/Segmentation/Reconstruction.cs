@@ -21,11 +21,23 @@ public static class Reconstruction
         if (seed.Shape != mask.Shape) throw new ArgumentException($"seed shape {seed.Shape} differs from mask shape {mask.Shape}");
         var I = mask.Data;
         var J = (float[])seed.Data.Clone();
+        float minMask = float.PositiveInfinity, maxSeed = float.NegativeInfinity;
         for (int i = 0; i < J.Length; i++)
         {
             if (!(J[i] <= I[i])) throw new ArgumentException(float.IsNaN(J[i]) || float.IsNaN(I[i])
                 ? "seed or mask holds NaN"
                 : $"seed ({J[i]}) exceeds mask ({I[i]}) at flat index {i}; reconstruction by dilation needs seed ≤ mask");
+            if (I[i] < minMask) minMask = I[i];
+            if (J[i] > maxSeed) maxSeed = J[i];
+        }
+        // Every path to a voxel runs through values ≥ min(mask), so when the highest seed reaches min(mask) the result
+        // is ≥ min(mask) everywhere: start from that bound. Voxels at min(mask) are then final and can raise nobody,
+        // which lets the scans skip them (typically the whole background of a distance map).
+        float floor = float.NegativeInfinity;
+        if (maxSeed >= minMask)
+        {
+            floor = minMask;
+            for (int i = 0; i < J.Length; i++) if (J[i] < floor) J[i] = floor;
         }
         int nz = seed.NZ, ny = seed.NY, nx = seed.NX, plane = ny * nx;
         var earlier = Neighbourhood.Earlier(connectivity);
@@ -41,7 +53,7 @@ public static class Reconstruction
         {
             int z0 = (int)((long)nz * s / slabs), z1 = (int)((long)nz * (s + 1) / slabs);
             var q = new List<int>();
-            Scans(J, I, ny, nx, z0, z1, earlier, later, q);
+            Scans(J, I, ny, nx, z0, z1, earlier, later, floor, q);
             if (slabs > 1)
             {
                 for (int i = z0 * plane; i < (z0 + 1) * plane; i++) q.Add(i);
@@ -57,6 +69,7 @@ public static class Reconstruction
         {
             int p = queue.Dequeue();
             float v = J[p];
+            if (v <= floor) continue;   // raises nobody
             int z = p / plane, r = p - z * plane, y = r / nx, x = r - y * nx;
             bool interior = z > 0 && y > 0 && x > 0 && z < nz - 1 && y < ny - 1 && x < nx - 1;
             for (int k = 0; k < all.Length; k++)
@@ -83,10 +96,12 @@ public static class Reconstruction
     /// <summary>
     /// Vincent's forward and backward raster scans over planes [z0, z1) (neighbours outside the slab are ignored);
     /// voxels that can still raise a later neighbour after the backward scan are added to <paramref name="queue"/>.
+    /// Voxels already equal to the mask cannot change; those at <paramref name="floor"/> (a lower bound of the result)
+    /// cannot raise a neighbour either.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scans(float[] J, float[] I, int ny, int nx, int z0, int z1,
-        (int Dz, int Dy, int Dx)[] earlier, (int Dz, int Dy, int Dx)[] later, List<int> queue)
+        (int Dz, int Dy, int Dx)[] earlier, (int Dz, int Dy, int Dx)[] later, float floor, List<int> queue)
     {
         var earlierFlat = Flat(earlier, ny, nx);
         var laterFlat = Flat(later, ny, nx);
@@ -101,6 +116,7 @@ public static class Reconstruction
                 {
                     int p = row + x;
                     float v = J[p];
+                    if (v == I[p]) continue;   // already final
                     if (interiorRow && x > 0 && x < nx - 1)
                         foreach (int o in earlierFlat) { float w = J[p + o]; if (w > v) v = w; }
                     else
@@ -125,17 +141,21 @@ public static class Reconstruction
                     int p = row + x;
                     float v = J[p];
                     bool interior = interiorRow && x > 0 && x < nx - 1;
-                    if (interior)
-                        foreach (int o in laterFlat) { float w = J[p + o]; if (w > v) v = w; }
-                    else
-                        foreach (var (dz, dy, dx) in later)
-                        {
-                            int zz = z + dz, yy = y + dy, xx = x + dx;
-                            if ((uint)(zz - z0) >= (uint)depth || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
-                            float w = J[(zz * ny + yy) * nx + xx]; if (w > v) v = w;
-                        }
-                    if (v > I[p]) v = I[p];
-                    J[p] = v;
+                    if (v != I[p])
+                    {
+                        if (interior)
+                            foreach (int o in laterFlat) { float w = J[p + o]; if (w > v) v = w; }
+                        else
+                            foreach (var (dz, dy, dx) in later)
+                            {
+                                int zz = z + dz, yy = y + dy, xx = x + dx;
+                                if ((uint)(zz - z0) >= (uint)depth || (uint)yy >= (uint)ny || (uint)xx >= (uint)nx) continue;
+                                float w = J[(zz * ny + yy) * nx + xx]; if (w > v) v = w;
+                            }
+                        if (v > I[p]) v = I[p];
+                        J[p] = v;
+                    }
+                    if (v <= floor) continue;   // raises nobody
                     bool enqueue = false;
                     if (interior)
                     {
