@@ -243,14 +243,22 @@ public static class OutOfCoreSegmentation
         {
             int z0 = s * slabPlanes, z1 = Math.Min(source.NZ, z0 + slabPlanes);
             int r0 = Math.Max(0, z0 - halo), r1 = Math.Min(source.NZ, z1 + halo);
-            var raw = source.ReadSlab(r0, r1);
-            var smoothed = sigmaUm > 0 ? Gaussian.Smooth(raw, sigmaUm) : raw;
+            var smoothed = sigmaUm > 0 ? Gaussian.Smooth(source.ReadSlab(r0, r1), sigmaUm) : source.ReadSlab(r0, r1);
+            Release(HaloedSlabVoxels);   // the raw slab and the filter's float64 work array
             int plane = (int)source.PlaneVoxels;
             return (smoothed.Data, (z0 - r0) * plane, (z1 - z0) * plane);
         }
 
         /// <summary>Connected components of the thresholded slab s (its own planes only), ids 1..count in raster order.</summary>
         public (Volume<int> Labels, int Count) Label(int s, double threshold, bool bright, int connectivity)
+        {
+            var mask = Threshold(s, threshold, bright);
+            Release(HaloedSlabVoxels);   // the smoothed slab
+            int planes = (int)(mask.Length / source.PlaneVoxels);
+            return ConnectedComponents.Label(new Volume<byte>(planes, source.NY, source.NX, source.Spacing, mask), connectivity);
+        }
+
+        private byte[] Threshold(int s, double threshold, bool bright)
         {
             var (values, start, length) = Smoothed(s);
             int plane = (int)source.PlaneVoxels;
@@ -262,7 +270,7 @@ public static class OutOfCoreSegmentation
                 var dst = mask.AsSpan(z * plane, plane);
                 for (int i = 0; i < plane; i++) dst[i] = (byte)((bright ? src[i] > threshold : src[i] <= threshold) ? 1 : 0);
             });
-            return ConnectedComponents.Label(new Volume<byte>(planes, source.NY, source.NX, source.Spacing, mask), connectivity);
+            return mask;
         }
     }
 
