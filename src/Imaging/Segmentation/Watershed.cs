@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Imaging;
@@ -201,21 +202,23 @@ public static class Watershed
         if ((uint)item.Key != 0)
         {
             int n = count;
-            while (true)
+            ref Item root = ref MemoryMarshal.GetArrayDataReference(heap);
+            // Both children exist while 2i + 2 < n: take the smaller (the left one on a tie) without a branch.
+            while (2 * i + 2 < n)
             {
                 int l = 2 * i + 1;
-                if (l >= n) break;
-                int c = l + 1 < n && heap[l + 1].Key < heap[l].Key ? l + 1 : l;
-                heap[i] = heap[c];
+                int c = l + (Unsafe.Add(ref root, l + 1).Key < Unsafe.Add(ref root, l).Key ? 1 : 0);
+                Unsafe.Add(ref root, i) = Unsafe.Add(ref root, c);
                 i = c;
             }
+            if (2 * i + 1 < n) { Unsafe.Add(ref root, i) = Unsafe.Add(ref root, 2 * i + 1); i = 2 * i + 1; }
             while (i > 0)
             {
                 int parent = (i - 1) >> 1;
-                if (item.Key < heap[parent].Key) { heap[i] = heap[parent]; i = parent; }
+                if (item.Key < Unsafe.Add(ref root, parent).Key) { Unsafe.Add(ref root, i) = Unsafe.Add(ref root, parent); i = parent; }
                 else break;
             }
-            heap[i] = item;
+            Unsafe.Add(ref root, i) = item;
             return;
         }
         while (true)
