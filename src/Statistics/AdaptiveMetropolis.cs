@@ -60,13 +60,7 @@ public static class AdaptiveMetropolis
         RequireTwoChains(options);
         int d = priors.Count;
         if (d < 1) throw new ArgumentException("need at least one prior");
-        var init = new double[options.Chains][];
-        var rng = ResumableRandom.ForStream(options.Seed, "am/initial");
-        for (int c = 0; c < init.Length; c++)
-        {
-            init[c] = new double[d];
-            for (int j = 0; j < d; j++) init[c][j] = priors[j].Sample(rng);
-        }
+        var init = LogPosterior.DrawInitial(priors, options.Chains, ResumableRandom.ForStream(options.Seed, "am/initial"));
         var lower = new double[d];
         var upper = new double[d];
         var sd0 = new double[d];

@@ -130,13 +130,8 @@ public static class LogPosterior
         var p = priors.ToArray();
         return theta =>
         {
-            double lp = 0;
-            for (int j = 0; j < p.Length; j++)
-            {
-                lp += p[j].LogPdf(theta[j]);
-                if (double.IsNegativeInfinity(lp)) return lp;
-            }
-            return lp + logLikelihood(theta);
+            double lp = LogPrior(p, theta);
+            return double.IsNegativeInfinity(lp) ? lp : lp + logLikelihood(theta);
         };
     }
 
@@ -152,17 +147,25 @@ public static class LogPosterior
         var p = priors.ToArray();
         return theta =>
         {
-            double lp = 0;
-            for (int j = 0; j < p.Length; j++)
-            {
-                lp += p[j].LogPdf(theta[j]);
-                if (double.IsNegativeInfinity(lp)) return (lp, new double[p.Length]);
-            }
+            double lp = LogPrior(p, theta);
+            if (double.IsNegativeInfinity(lp)) return (lp, new double[p.Length]);
             var (ll, g) = logLikelihoodAndGradient(theta);
             var grad = new double[p.Length];
             for (int j = 0; j < p.Length; j++) grad[j] = g[j] + PriorGradients.LogPdfDerivative(p[j], theta[j]);
             return (lp + ll, grad);
         };
+    }
+
+    /// <summary>Σ_j log prior_j(θ_j), stopping at the first −∞ (θ outside a prior's support).</summary>
+    private static double LogPrior(Prior[] priors, double[] theta)
+    {
+        double lp = 0;
+        for (int j = 0; j < priors.Length; j++)
+        {
+            lp += priors[j].LogPdf(theta[j]);
+            if (double.IsNegativeInfinity(lp)) break;
+        }
+        return lp;
     }
 
     /// <summary><paramref name="count"/> starting points drawn independently from the priors, [point][parameter].</summary>
