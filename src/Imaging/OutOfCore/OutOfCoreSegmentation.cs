@@ -29,9 +29,11 @@ public sealed record OutOfCoreSegmentationResult(
 /// (with the same connectivity), the smaller id becoming the root. Local ids grow in raster order within a slab and
 /// offsets grow with z, so a component's root is the id of its first voxel in raster order, and numbering the roots in
 /// increasing order (skipping those smaller than the size filter) reproduces the in-memory ids exactly.</item>
-/// <item>A last pass relabels each slab again and writes the final ids as an int32 .npy.</item>
+/// <item>The first labelling pass spills the binary masks to <c>outputLabels + ".mask.tmp"</c> (1 byte per voxel, deleted
+/// at the end); a last pass relabels each slab from it and writes the final ids as an int32 .npy.</item>
 /// </list>
-/// Memory: about 16 bytes per voxel of one haloed slab, plus 16 bytes per provisional label and two z planes.
+/// Memory: about 16 bytes per voxel of one haloed slab, plus 16 bytes per provisional label and two z planes. Disk:
+/// the labels (4 bytes per voxel) and the temporary mask (1 byte per voxel).
 /// </remarks>
 public static class OutOfCoreSegmentation
 {
@@ -64,13 +66,15 @@ public static class OutOfCoreSegmentation
         double threshold = GlobalThreshold(slabber, integerHistogram);
         bool bright = options.Foreground == ForegroundPolarity.Bright;
 
-        // Pass 1: provisional labels, voxel counts, unions across slab borders.
+        // Pass 1: provisional labels, voxel counts, unions across slab borders. The binary masks are spilled to a
+        // temporary file (1 byte per voxel) so that pass 2 need not smooth again.
+        using var maskSpill = new FileStream(outputLabels + ".mask.tmp", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
         var offsets = new int[slabs + 1];
         var uf = new UnionFind();
         int[]? previousLast = null;
         for (int s = 0; s < slabs; s++)
         {
-            var (labels, count) = slabber.Label(s, threshold, bright, options.Connectivity);
+            var (labels, count) = slabber.Label(s, threshold, bright, options.Connectivity, maskSpill, readSpill: false);
             int offset = offsets[s];
             offsets[s + 1] = checked(offset + count);
             uf.Grow(offsets[s + 1]);
@@ -89,13 +93,14 @@ public static class OutOfCoreSegmentation
         var (final, components, objects) = uf.Number(provisional, ClassicalSegmentation.MinVoxels(options.MinVolumeUm3, spacing));
 
         // Pass 2: final ids, written slab by slab.
+        maskSpill.Position = 0;
         using (var writer = new ChunkedLabelWriter(outputLabels, nz, ny, nx))
         {
             for (int s = 0; s < slabs; s++)
             {
-                var (labels, count) = slabber.Label(s, threshold, bright, options.Connectivity);
+                var (labels, count) = slabber.Label(s, threshold, bright, options.Connectivity, maskSpill, readSpill: true);
                 if (count != offsets[s + 1] - offsets[s])
-                    throw new InvalidOperationException($"{input}: slab {s} gave {count} components on the second read, {offsets[s + 1] - offsets[s]} on the first; the file changed during segmentation");
+                    throw new InvalidOperationException($"{outputLabels}.mask.tmp: slab {s} gave {count} components on the second read, {offsets[s + 1] - offsets[s]} on the first; the temporary mask file changed");
                 var data = labels.Data;
                 int offset = offsets[s];
                 Parallel.For(0, labels.NZ, z =>
@@ -249,11 +254,25 @@ public static class OutOfCoreSegmentation
             return (smoothed.Data, (z0 - r0) * plane, (z1 - z0) * plane);
         }
 
-        /// <summary>Connected components of the thresholded slab s (its own planes only), ids 1..count in raster order.</summary>
-        public (Volume<int> Labels, int Count) Label(int s, double threshold, bool bright, int connectivity)
+        /// <summary>
+        /// Connected components of the thresholded slab s (its own planes only), ids 1..count in raster order. The mask
+        /// is computed and appended to <paramref name="spill"/>, or, with <paramref name="readSpill"/>, read back from it.
+        /// </summary>
+        public (Volume<int> Labels, int Count) Label(int s, double threshold, bool bright, int connectivity, Stream spill, bool readSpill)
         {
-            var mask = Threshold(s, threshold, bright);
-            Release(HaloedSlabVoxels);   // the smoothed slab
+            byte[] mask;
+            if (readSpill)
+            {
+                int z0 = s * slabPlanes, z1 = Math.Min(source.NZ, z0 + slabPlanes);
+                mask = GC.AllocateUninitializedArray<byte>((int)((z1 - z0) * source.PlaneVoxels));
+                spill.ReadExactly(mask);
+            }
+            else
+            {
+                mask = Threshold(s, threshold, bright);
+                Release(HaloedSlabVoxels);   // the smoothed slab
+                spill.Write(mask);
+            }
             int planes = (int)(mask.Length / source.PlaneVoxels);
             return ConnectedComponents.Label(new Volume<byte>(planes, source.NY, source.NX, source.Spacing, mask), connectivity);
         }

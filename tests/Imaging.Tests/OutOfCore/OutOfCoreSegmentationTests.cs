@@ -94,6 +94,8 @@ public sealed class OutOfCoreSegmentationTests : IDisposable
         Assert.Equal((50 + result.SlabPlanes - 1) / result.SlabPlanes, result.Slabs);
         AssertSameAsInMemory(expected, result, output);
         Assert.True(expected.ObjectCount > 5, "the test needs several objects");
+        Assert.False(File.Exists(output + ".mask.tmp"), "the temporary mask file is deleted");
+        Assert.False(File.Exists(output + ".tmp"), "the temporary label file is renamed");
     }
 
     [Theory]
