@@ -56,7 +56,8 @@ public static class OutOfCoreSegmentation
         var spacing = source.Spacing;
         int halo = 0;
         if (options.SigmaUm > 0 && options.SigmaUm / spacing.Z > 1e-15) halo = Gaussian.Kernel(options.SigmaUm / spacing.Z).Length / 2;
-        long planesInBudget = memoryBudgetBytes / ((long)plane * BytesPerSlabVoxel);
+        // A haloed slab must also fit in one .NET array (the Gaussian's work array has one element per voxel).
+        long planesInBudget = Math.Min(memoryBudgetBytes / ((long)plane * BytesPerSlabVoxel), Array.MaxLength / plane);
         int slabPlanes = (int)Math.Clamp(planesInBudget - 2L * halo, 1, nz);
         int slabs = (nz + slabPlanes - 1) / slabPlanes;
         var slabber = new Slabber(source, options.SigmaUm, halo, slabPlanes);
