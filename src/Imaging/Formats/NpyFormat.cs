@@ -83,7 +83,8 @@ public static class NpyFormat
         return c;
     }
 
-    private static (SampleType Type, bool Little) ParseDescr(string path, string descr)
+    /// <summary>Sample type and byte order of a NumPy dtype descr such as '&lt;u2'; throws naming the file otherwise.</summary>
+    internal static (SampleType Type, bool Little) ParseDescr(string path, string descr)
     {
         if (descr.Length < 3) throw FormatGuards.Error(path, $"unsupported dtype '{descr}'");
         char order = descr[0];

@@ -118,29 +118,7 @@ public sealed class ChunkedVolume : IDisposable
         if (dims.Count is < 2 or > 3) throw FormatGuards.Error(path, $"array with {dims.Count} axes longer than 1 is not 2-D or 3-D");
         long nz = dims.Count == 3 ? dims[0] : 1, ny = dims[^2], nx = dims[^1];
 
-        if (descr.Length < 3) throw FormatGuards.Error(path, $"unsupported dtype '{descr}'");
-        bool little = descr[0] switch
-        {
-            '<' => true,
-            '>' => false,
-            '|' or '=' => BitConverter.IsLittleEndian,
-            _ => throw FormatGuards.Error(path, $"unsupported dtype '{descr}'"),
-        };
-        SampleType type = descr[1..] switch
-        {
-            "u1" => SampleType.UInt8,
-            "i1" => SampleType.Int8,
-            "u2" => SampleType.UInt16,
-            "i2" => SampleType.Int16,
-            "u4" => SampleType.UInt32,
-            "i4" => SampleType.Int32,
-            "u8" => SampleType.UInt64,
-            "i8" => SampleType.Int64,
-            "f2" => SampleType.Float16,
-            "f4" => SampleType.Float32,
-            "f8" => SampleType.Float64,
-            _ => throw FormatGuards.Error(path, $"unsupported dtype '{descr}'"),
-        };
+        var (type, little) = NpyFormat.ParseDescr(path, descr);
         long dataStart = headerStart + headerLength;
         Check(path, fs.Length - dataStart, type, nz, ny, nx);
         return new ChunkedVolume(path, fs, (int)nz, (int)ny, (int)nx, type, little, dataStart, spacingOverride?.Validated() ?? Spacing.Isotropic(1.0));

@@ -212,16 +212,7 @@ public static class OutOfCoreSegmentation
                 if (integerHistogram)
                     foreach (float v in span) local[(long)v - lo]++;
                 else
-                    foreach (float fv in span)
-                    {
-                        double v = fv;
-                        int idx = (int)((v - first) * norm);
-                        if (idx >= nbins) idx = nbins - 1;
-                        if (idx < 0) idx = 0;
-                        if (v < edges[idx]) idx--;
-                        else if (idx != nbins - 1 && v >= edges[idx + 1]) idx++;
-                        local[idx]++;
-                    }
+                    foreach (float fv in span) local[SkimageHistogram.Bin(fv, first, norm, edges)]++;
                 return local;
             }, local =>
             {

@@ -44,21 +44,27 @@ internal static class SkimageHistogram
             double norm = nbins / (last - first);
             var counts = Count(values, nbins, (chunk, local) =>
             {
-                foreach (float fv in chunk)
-                {
-                    double v = fv;
-                    int idx = (int)((v - first) * norm);
-                    if (idx >= nbins) idx = nbins - 1;
-                    if (idx < 0) idx = 0;
-                    if (v < edges[idx]) idx--;
-                    else if (idx != nbins - 1 && v >= edges[idx + 1]) idx++;
-                    local[idx]++;
-                }
+                foreach (float fv in chunk) local[Bin(fv, first, norm, edges)]++;
             });
             var centres = new double[nbins];
             for (int i = 0; i < nbins; i++) centres[i] = (edges[i] + edges[i + 1]) / 2.0;
             return (counts, centres);
         }
+    }
+
+    /// <summary>
+    /// numpy.histogram's bin of <paramref name="v"/> for <c>edges.Length − 1</c> equal bins starting at <paramref name="first"/>
+    /// with <paramref name="norm"/> = bins / (last − first): an estimate corrected against the float64 edges; the last bin is closed.
+    /// </summary>
+    public static int Bin(double v, double first, double norm, double[] edges)
+    {
+        int nbins = edges.Length - 1;
+        int idx = (int)((v - first) * norm);
+        if (idx >= nbins) idx = nbins - 1;
+        if (idx < 0) idx = 0;
+        if (v < edges[idx]) idx--;
+        else if (idx != nbins - 1 && v >= edges[idx + 1]) idx++;
+        return idx;
     }
 
     private const int ChunkSize = 1 << 16;
