@@ -1,9 +1,9 @@
+using ShapeStudy.Core;
+
 namespace ShapeStudy.ShapeSpace.Tests;
 
 public class PcaTests
 {
-    private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-
     /// <summary>Rows x = mean + L·z in standardized space with known orthonormal directions and variances.</summary>
     private static (double[][] Rows, double[][] Directions, double[] Variances, double[] Scale) Synthetic(int n, int seed)
     {
@@ -23,7 +23,7 @@ public class PcaTests
             var r = (double[])mean.Clone();
             for (int k = 0; k < 4; k++)
             {
-                double zk = Normal(rng) * Math.Sqrt(variances[k]);
+                double zk = rng.StandardNormal() * Math.Sqrt(variances[k]);
                 for (int j = 0; j < 4; j++) r[j] += zk * dirs[k][j] * scale[j];
             }
             rows[i] = r;
@@ -54,7 +54,7 @@ public class PcaTests
     public void ReconstructWithAllModes_IsExact_AndScoresHaveModeVariances()
     {
         var rng = new Random(5);
-        var rows = Enumerable.Range(0, 40).Select(_ => new[] { rng.NextDouble() * 10, Math.Log(1 + rng.NextDouble()), Normal(rng), 100 + 5 * Normal(rng), rng.NextDouble() }).ToArray();
+        var rows = Enumerable.Range(0, 40).Select(_ => new[] { rng.NextDouble() * 10, Math.Log(1 + rng.NextDouble()), rng.StandardNormal(), 100 + 5 * rng.StandardNormal(), rng.NextDouble() }).ToArray();
         var model = DescriptorPca.Fit(rows);
         foreach (var r in rows)
         {
