@@ -160,7 +160,8 @@ public static class SphericalHarmonics
     /// <summary>
     /// Fits a radial function given directly: <paramref name="radius"/> maps a unit direction (x, y, z) to a distance
     /// (µm) from the origin. No alignment (identity rotation, centroid at the origin); errors are NaN and the shape is
-    /// reported star-shaped. Used for analytic surfaces.
+    /// reported star-shaped. Used for analytic surfaces. <paramref name="radius"/> is called concurrently from several
+    /// threads and must be thread-safe.
     /// </summary>
     public static ShCoefficients FitRadialFunction(Func<double, double, double, double> radius, int lmax, int samplingFactor = 2)
     {

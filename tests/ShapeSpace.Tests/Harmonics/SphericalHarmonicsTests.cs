@@ -79,9 +79,9 @@ public class SphericalHarmonicsTests(ITestOutputHelper output)
     {
         var truth = new double[RealSphericalHarmonics.Count(6)];
         truth[0] = 3; truth[RealSphericalHarmonics.Index(2, 1)] = 0.4; truth[RealSphericalHarmonics.Index(5, -3)] = -0.2; truth[RealSphericalHarmonics.Index(6, 6)] = 0.1;
-        var basis = new double[truth.Length];
         var fit = SphericalHarmonics.FitRadialFunction((x, y, z) =>
         {
+            var basis = new double[truth.Length];   // the radius function is called from several threads
             RealSphericalHarmonics.Evaluate(6, x, y, z, basis);
             double r = 0;
             for (int k = 0; k < truth.Length; k++) r += truth[k] * basis[k];
