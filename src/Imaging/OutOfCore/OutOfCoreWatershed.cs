@@ -27,15 +27,18 @@ public sealed class HaloTooSmallException(string message) : Exception(message);
 /// <item>Exactness: for a voxel p of a foreground component C spanning planes [a, b], the column through p leaves
 /// C within [a − 1, b + 1] at a background voxel (or the volume's end), so the nearest background lies at most that far
 /// in z and the window's distances on C are exact when the window holds [a − 1, b + 1]. The flood cannot cross the
-/// background, so C's markers and basins depend only on C. The method therefore requires every component that
+/// background, so C's basins depend only on C's distances and markers. The method therefore requires every component that
 /// reaches a core to stay off the window's cut planes (first/last window plane where the window does not end at the
 /// volume's end); otherwise it throws <see cref="HaloTooSmallException"/> naming the slab and the halo.</item>
 /// <item>Ids: a basin is keyed by the global raster index of its marker's first voxel; keys are numbered in increasing
 /// order, exactly as the in-memory markers are, and the size filter keeps that order.</item>
 /// </list>
-/// Assumption beyond the halo: h-maxima return no maxima only when h exceeds the whole image's range; a window holds
-/// that property iff the whole volume does as long as some window reaches a distance ≥ h (true whenever any marker
-/// exists). Memory: about <see cref="BytesPerWindowVoxel"/> bytes per window voxel plus the per-basin tables. Disk: the
+/// Second assumption (not checked): with skimage's h_maxima semantics a component whose distance maximum is below h
+/// gets a marker only when the background around it is not connected, through the background, to an object at least
+/// h deep, which is a property of the whole volume. A window decides it the same way when its background around such
+/// components reaches an object at least h deep inside the window (or, equally, none exists globally); in practice
+/// (a connected background, windows holding deep objects) this holds. Memory: about
+/// <see cref="BytesPerWindowVoxel"/> bytes per window voxel plus the per-basin tables. Disk: the
 /// labels (4 bytes per voxel) plus two temporary int32 files of the same size.
 /// </remarks>
 public static class OutOfCoreWatershed
@@ -112,6 +115,8 @@ public static class OutOfCoreWatershed
                             voxelsPerKey[keys[l]] = voxelsPerKey.GetValueOrDefault(keys[l]) + counts[l];
                     keysPerSlab[s] = keys;
                     spill.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(own));
+                    // Return a large window's arrays before the next is allocated, keeping the peak near one window.
+                    if ((long)wz * plane * BytesPerWindowVoxel >= 64L << 20) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 }
             }
 

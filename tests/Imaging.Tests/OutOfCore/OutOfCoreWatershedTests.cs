@@ -13,7 +13,7 @@ public sealed class OutOfCoreWatershedTests : IDisposable
     /// <summary>
     /// A (60, 48, 48) float32 volume, spacing (1.5, 1, 1) µm: pairs of overlapping spheres (dumbbells, split by the
     /// watershed) and single spheres, all at most 16 planes tall, at z positions that straddle every slab border of
-    /// the tested slab sizes, over deterministic noise.
+    /// the tested slab sizes, and sparse bright speckles (small, shallow components), over deterministic noise.
     /// </summary>
     private string Blobs()
     {
@@ -41,6 +41,7 @@ public sealed class OutOfCoreWatershedTests : IDisposable
                         double dz = (z - s.Z) * 1.5, dy = y - s.Y, dx = x - s.X;
                         if (dz * dz + dy * dy + dx * dx < s.R * s.R) { value += 100; break; }
                     }
+                    if (rng.NextDouble() < 0.003) value += 250;   // speckles
                     v[z, y, x] = (float)value;
                 }
         NpyFormat.Write(path, v);
@@ -144,6 +145,20 @@ public sealed class OutOfCoreWatershedTests : IDisposable
         var error = Assert.Throws<HaloTooSmallException>(() => OutOfCoreWatershed.Run(input, TempPath("gala_small_halo.npy"), options, budget, haloPlanes: 20));
         Assert.Contains("halo 20 planes", error.Message);
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp*"));
+    }
+
+    [Fact]
+    public void DefaultHaloIsAThirdOfTheWindow()
+    {
+        string input = Blobs();
+        var options = new WatershedSegmentationOptions(SigmaUm: 0.5);
+        var expected = WatershedSegmentation.Run(NpyFormat.Read(input, BlobSpacing), options);
+        string output = TempPath("blobs_default_halo.npy");
+        var result = OutOfCoreWatershed.Run(input, output, options, 55L * 48 * 48 * OutOfCoreWatershed.BytesPerWindowVoxel, spacingOverride: BlobSpacing);
+        Assert.Equal(18, result.HaloPlanes);
+        Assert.Equal(55 - 2 * 18, result.SlabPlanes);
+        Assert.Equal(4, result.Slabs);
+        AssertIdentical(expected, result, output);
     }
 
     [Fact]
