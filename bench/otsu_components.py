@@ -15,15 +15,7 @@ import tifffile
 from skimage.filters import gaussian, threshold_otsu
 from skimage.measure import label
 
-
-def median_time(repeats, fn):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+from benchtime import median_time
 
 
 def run_size(raw, repeats):

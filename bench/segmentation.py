@@ -22,6 +22,8 @@ from skimage.measure import label
 from skimage.morphology import h_maxima
 from skimage.segmentation import watershed
 
+from benchtime import median_time
+
 N = 256          # volume edge (voxels)
 OBJECTS = 50     # ellipsoids
 SEED = 20261125  # input generator seed
@@ -46,16 +48,6 @@ def generate():
         vol[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]][inside] = 1.0
     vol += rng.normal(0.0, 0.35, size=vol.shape).astype(np.float32)
     return vol
-
-
-def median_time(repeats, fn):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def smooth(raw):

@@ -33,19 +33,7 @@ static double PeakRssGiB()
     return double.NaN;
 }
 
-static void WriteNpyHeader(Stream s, string descr, int nz, int ny, int nx)
-{
-    string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({nz}, {ny}, {nx}), }}";
-    int total = 10 + dict.Length + 1, padded = (total + 63) / 64 * 64;
-    string header = dict + new string(' ', padded - total) + "\n";
-    var pre = new byte[10];
-    pre[0] = 0x93;
-    Encoding.ASCII.GetBytes("NUMPY").CopyTo(pre, 1);
-    pre[6] = 1;
-    BinaryPrimitives.WriteUInt16LittleEndian(pre.AsSpan(8), (ushort)header.Length);
-    s.Write(pre);
-    s.Write(Encoding.ASCII.GetBytes(header));
-}
+static void WriteNpyHeader(Stream s, string descr, int nz, int ny, int nx) => s.Write(NpyFormat.Header(descr, nz, ny, nx));
 
 // Noisy blobs: background 50, spheres (radius 4–24 voxels, fixed seed) +110, plus uniform noise in [−40, 40) from a
 // hash of the voxel index, clamped to uint8. Deterministic for a given N.

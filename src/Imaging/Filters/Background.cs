@@ -18,16 +18,7 @@ public static class Background
 
     /// <summary>White top-hat with an arbitrary flat footprint.</summary>
     public static Volume<float> WhiteTopHat(Volume<float> volume, StructuringElement footprint)
-    {
-        var opened = GreyMorphology.Open(volume, footprint).Data;
-        var src = volume.Data;
-        Parallel.For(0, volume.NZ, z =>
-        {
-            int plane = volume.NY * volume.NX;
-            for (int i = z * plane, end = i + plane; i < end; i++) opened[i] = src[i] - opened[i];
-        });
-        return volume.WithData(opened);
-    }
+        => Difference(volume, volume, GreyMorphology.Open(volume, footprint));
 
     /// <summary>
     /// Black top-hat: grey closing − volume; keeps dark structures (e.g. membranes in electron microscopy) smaller
@@ -38,14 +29,17 @@ public static class Background
 
     /// <summary>Black top-hat with an arbitrary flat footprint.</summary>
     public static Volume<float> BlackTopHat(Volume<float> volume, StructuringElement footprint)
+        => Difference(volume, GreyMorphology.Close(volume, footprint), volume);
+
+    /// <summary>Voxel-wise <paramref name="a"/> − <paramref name="b"/>, shaped like <paramref name="like"/>.</summary>
+    private static Volume<float> Difference(Volume<float> like, Volume<float> a, Volume<float> b)
     {
-        var closed = GreyMorphology.Close(volume, footprint).Data;
-        var src = volume.Data;
-        Parallel.For(0, volume.NZ, z =>
+        var result = new float[like.Length];
+        int plane = like.NY * like.NX;
+        Parallel.For(0, like.NZ, z =>
         {
-            int plane = volume.NY * volume.NX;
-            for (int i = z * plane, end = i + plane; i < end; i++) closed[i] -= src[i];
+            for (int i = z * plane, end = i + plane; i < end; i++) result[i] = a.Data[i] - b.Data[i];
         });
-        return volume.WithData(closed);
+        return like.WithData(result);
     }
 }

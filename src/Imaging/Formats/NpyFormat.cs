@@ -250,22 +250,31 @@ public static class NpyFormat
 
     private static string Native(string code) => (BitConverter.IsLittleEndian ? "<" : ">") + code;
 
-    private static void WriteArray<T>(string path, Volume<T> volume, string descr) where T : unmanaged
+    /// <summary>
+    /// The bytes of a version-1.0 .npy header for a C-order (Z, Y, X) array of dtype <paramref name="descr"/> (e.g. '&lt;i4'),
+    /// padded with spaces and a newline so that the data starts on a 64-byte boundary, as NumPy writes it.
+    /// </summary>
+    public static byte[] Header(string descr, long nz, long ny, long nx)
     {
         string dict = string.Create(CultureInfo.InvariantCulture,
-            $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({volume.NZ}, {volume.NY}, {volume.NX}), }}");
-        // Pad with spaces and a final newline so that the data starts on a 64-byte boundary (as NumPy does).
+            $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({nz}, {ny}, {nx}), }}");
         int total = 10 + dict.Length + 1;
         int padded = (total + 63) / 64 * 64;
-        string header = dict + new string(' ', padded - total) + "\n";
-        var pre = new byte[10];
-        Magic.CopyTo(pre);
-        pre[6] = 1; pre[7] = 0;
-        BinaryPrimitives.WriteUInt16LittleEndian(pre.AsSpan(8), (ushort)header.Length);
+        string text = dict + new string(' ', padded - total) + "\n";
+        var header = new byte[10 + text.Length];
+        Magic.CopyTo(header);
+        header[6] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(8), (ushort)text.Length);
+        Encoding.ASCII.GetBytes(text).CopyTo(header, 10);
+        return header;
+    }
+
+    private static void WriteArray<T>(string path, Volume<T> volume, string descr) where T : unmanaged
+    {
+        var header = Header(descr, volume.NZ, volume.NY, volume.NX);
         FormatGuards.WriteAtomically(path, fs =>
         {
-            fs.Write(pre);
-            fs.Write(Encoding.ASCII.GetBytes(header));
+            fs.Write(header);
             int plane = volume.NY * volume.NX;
             for (int z = 0; z < volume.NZ; z++)
                 fs.Write(MemoryMarshal.AsBytes(volume.Data.AsSpan(z * plane, plane)));

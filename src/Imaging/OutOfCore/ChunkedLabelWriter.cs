@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace ShapeStudy.Imaging;
 
@@ -25,17 +23,7 @@ public sealed class ChunkedLabelWriter : IDisposable
         if (nz <= 0 || ny <= 0 || nx <= 0) throw new ArgumentException($"label shape must be positive, got ({nz}, {ny}, {nx})");
         _path = path; _tmp = path + ".tmp"; _nz = nz; _planeVoxels = (long)ny * nx;
         _stream = new FileStream(_tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        string dict = string.Create(CultureInfo.InvariantCulture, $"{{'descr': '<i4', 'fortran_order': False, 'shape': ({nz}, {ny}, {nx}), }}");
-        int total = 10 + dict.Length + 1;
-        int padded = (total + 63) / 64 * 64;   // data start on a 64-byte boundary, as NumPy writes
-        string header = dict + new string(' ', padded - total) + "\n";
-        var pre = new byte[10];
-        pre[0] = 0x93;
-        Encoding.ASCII.GetBytes("NUMPY").CopyTo(pre, 1);
-        pre[6] = 1;
-        BinaryPrimitives.WriteUInt16LittleEndian(pre.AsSpan(8), (ushort)header.Length);
-        _stream.Write(pre);
-        _stream.Write(Encoding.ASCII.GetBytes(header));
+        _stream.Write(NpyFormat.Header("<i4", nz, ny, nx));
     }
 
     /// <summary>Number of z planes written so far.</summary>
