@@ -150,11 +150,47 @@ public enum SurfaceMethod
     MarchingCubes,
 }
 
-/// <summary>Meshing settings.</summary>
-public sealed record MeshingSettings(SurfaceMethod Surface)
+/// <summary>Surface smoothing applied after extraction (and to input meshes).</summary>
+public enum SmoothingMethod
 {
-    /// <summary>The defaults used when the <c>meshing</c> section is absent.</summary>
-    public static MeshingSettings Default { get; } = new(SurfaceMethod.MarchingCubes);
+    /// <summary>No smoothing.</summary>
+    None,
+
+    /// <summary>Taubin λ|μ smoothing (low-pass, volume-preserving in practice).</summary>
+    Taubin,
+
+    /// <summary>Feature-preserving smoothing (sharp edges and high-curvature regions kept).</summary>
+    Feature,
+}
+
+/// <summary>What the meshing stage produces for simulation.</summary>
+public enum MeshVolume
+{
+    /// <summary>Surface meshes only (voxel-domain simulation models).</summary>
+    Surface,
+
+    /// <summary>A quality tetrahedral mesh of each shape as well (finite-element simulation models).</summary>
+    Tetrahedral,
+}
+
+/// <summary>
+/// Meshing settings. <paramref name="Smoothing"/> with <paramref name="SmoothingIterations"/> (0..500) rounds;
+/// <paramref name="TargetEdgeUm"/> (µm, &gt; 0) decimates/remeshes towards that edge length when set;
+/// <paramref name="ImproveAngles"/> runs edge flips and vertex relocation to raise the minimum angle;
+/// <paramref name="Volume"/> selects surface-only or tetrahedral output, with the tetrahedral lattice spacing
+/// <paramref name="LatticeUm"/> (µm, &gt; 0; null = chosen from each shape's size).
+/// </summary>
+public sealed record MeshingSettings(
+    SurfaceMethod Surface,
+    SmoothingMethod Smoothing,
+    int SmoothingIterations,
+    double? TargetEdgeUm,
+    bool ImproveAngles,
+    MeshVolume Volume,
+    double? LatticeUm)
+{
+    /// <summary>The defaults used when the <c>meshing</c> section or one of its keys is absent.</summary>
+    public static MeshingSettings Default { get; } = new(SurfaceMethod.MarchingCubes, SmoothingMethod.Taubin, 10, null, true, MeshVolume.Surface, null);
 }
 
 /// <summary>Reaction–diffusion model.</summary>

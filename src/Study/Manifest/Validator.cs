@@ -18,7 +18,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling"];
     private static readonly string[] SamplingKeys = ["kind"];
-    private static readonly string[] MeshingKeys = ["surface"];
+    private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
     private static readonly string[] SimulationKeys = ["model", "duration_ms", "dt_ms", "max_voxels", "parameters"];
     private static readonly string[] FitKeys =
         ["parameter", "observed", "true_value", "noise_sd_um", "cell", "prior", "sampler", "chains", "warmup", "draws"];
@@ -305,9 +305,17 @@ internal sealed partial class Validator(string file, string baseDirectory)
 
     private MeshingSettings ReadMeshing(Section root)
     {
+        var d = MeshingSettings.Default;
         var s = root.OptionalSection("meshing", MeshingKeys);
-        if (s is null) return MeshingSettings.Default;
-        return new MeshingSettings(ReadChoice(s, "surface", MeshingSettings.Default.Surface, ("marching_cubes", SurfaceMethod.MarchingCubes)));
+        if (s is null) return d;
+        return new MeshingSettings(
+            ReadChoice(s, "surface", d.Surface, ("marching_cubes", SurfaceMethod.MarchingCubes)),
+            ReadChoice(s, "smoothing", d.Smoothing, ("none", SmoothingMethod.None), ("taubin", SmoothingMethod.Taubin), ("feature", SmoothingMethod.Feature)),
+            ReadInteger(s, "smoothing_iterations", d.SmoothingIterations, 0, 500),
+            s.Get("target_edge_um") is null ? null : ReadNumber(s, "target_edge_um", 0, NumberRule.Positive("µm")),
+            ReadChoice(s, "improve_angles", d.ImproveAngles, ("true", true), ("false", false)),
+            ReadChoice(s, "volume", d.Volume, ("surface", MeshVolume.Surface), ("tetrahedral", MeshVolume.Tetrahedral)),
+            s.Get("lattice_um") is null ? null : ReadNumber(s, "lattice_um", 0, NumberRule.Positive("µm")));
     }
 
     private SimulationSettings ReadSimulation(Section root)
