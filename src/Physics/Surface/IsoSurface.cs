@@ -43,7 +43,7 @@ public static class IsoSurface
         T isoT = T.CreateChecked(iso);
 
         // Pass 1: inside bits, one row of `words` ulongs per (z, y).
-        var inside = new ulong[(long)rows * words];
+        var inside = GC.AllocateUninitializedArray<ulong>(rows * words);
         Parallel.For(0, nz, z =>
         {
             var isoVec = Vector256.Create(isoT);
@@ -53,29 +53,35 @@ public static class IsoSurface
                 int row = z * ny + y;
                 var src = data.AsSpan(row * nx, nx);
                 var dst = inside.AsSpan(row * words, words);
-                int x = 0;
-                if (Vector256.IsHardwareAccelerated)
-                    for (; x + vc <= nx; x += vc)
-                    {
-                        ulong m = Vector256.GreaterThan(Vector256.Create<T>(src.Slice(x, vc)), isoVec).ExtractMostSignificantBits();
-                        dst[x >> 6] |= m << (x & 63);
-                    }
-                for (; x < nx; x++)
-                    if (src[x] > isoT) dst[x >> 6] |= 1UL << (x & 63);
+                for (int w = 0; w < words; w++)
+                {
+                    int x = w << 6, end = Math.Min(nx, x + 64);
+                    ulong word = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                        for (; x + vc <= end; x += vc)
+                            word |= (ulong)Vector256.GreaterThan(Vector256.Create<T>(src.Slice(x, vc)), isoVec).ExtractMostSignificantBits() << (x & 63);
+                    for (; x < end; x++)
+                        if (src[x] > isoT) word |= 1UL << (x & 63);
+                    dst[w] = word;
+                }
             }
         });
 
-        // Pass 2: cut-edge bits per row and axis, and their counts.
-        var cutX = new ulong[inside.Length];
-        var cutY = new ulong[inside.Length];
-        var cutZ = new ulong[inside.Length];
-        var counts = new int[rows * 3];
+        // Pass 2: cut-edge bits per row and axis. Vertex ids are numbered plane by plane and, within a plane, row by row
+        // (x edges, then y edges, then z edges); per word, the id of its first cut edge relative to its plane's first id.
+        var cutX = GC.AllocateUninitializedArray<ulong>(inside.Length);
+        var cutY = GC.AllocateUninitializedArray<ulong>(inside.Length);
+        var cutZ = GC.AllocateUninitializedArray<ulong>(inside.Length);
+        var firstX = GC.AllocateUninitializedArray<int>(inside.Length);
+        var firstY = GC.AllocateUninitializedArray<int>(inside.Length);
+        var firstZ = GC.AllocateUninitializedArray<int>(inside.Length);
+        var planeCount = new long[nz];
         Parallel.For(0, nz, z =>
         {
+            long id = 0;
             for (int y = 0; y < ny; y++)
             {
-                int row = z * ny + y, o = row * words;
-                int cx = 0, cy = 0, cz = 0;
+                int o = (z * ny + y) * words;
                 for (int w = 0; w < words; w++)
                 {
                     ulong a = inside[o + w];
@@ -85,43 +91,25 @@ public static class IsoSurface
                     if (valid <= 0) xw = 0;
                     else if (valid < 64) xw &= (1UL << valid) - 1;
                     cutX[o + w] = xw;
-                    cx += BitOperations.PopCount(xw);
-                    if (y + 1 < ny)
-                    {
-                        ulong yw = a ^ inside[o + words + w];
-                        cutY[o + w] = yw;
-                        cy += BitOperations.PopCount(yw);
-                    }
-                    if (z + 1 < nz)
-                    {
-                        ulong zw = a ^ inside[o + ny * words + w];
-                        cutZ[o + w] = zw;
-                        cz += BitOperations.PopCount(zw);
-                    }
+                    cutY[o + w] = y + 1 < ny ? a ^ inside[o + words + w] : 0;
+                    cutZ[o + w] = z + 1 < nz ? a ^ inside[o + ny * words + w] : 0;
                 }
-                counts[3 * row] = cx; counts[3 * row + 1] = cy; counts[3 * row + 2] = cz;
+                for (int w = 0; w < words; w++) { firstX[o + w] = (int)id; id += BitOperations.PopCount(cutX[o + w]); }
+                for (int w = 0; w < words; w++) { firstY[o + w] = (int)id; id += BitOperations.PopCount(cutY[o + w]); }
+                for (int w = 0; w < words; w++) { firstZ[o + w] = (int)id; id += BitOperations.PopCount(cutZ[o + w]); }
+                if (id > int.MaxValue / 3) throw new InvalidOperationException("the isosurface has more vertices than one array can hold");
             }
+            planeCount[z] = id;
         });
-
-        // Prefix: vertex ids are numbered row by row (x edges, then y edges, then z edges); per word, the id of its
-        // first cut edge.
-        var firstX = new int[inside.Length];
-        var firstY = new int[inside.Length];
-        var firstZ = new int[inside.Length];
+        var planeBase = new int[nz + 1];
         long total = 0;
-        for (int row = 0; row < rows; row++)
+        for (int z = 0; z < nz; z++)
         {
-            int o = row * words;
-            long bx = total, by = bx + counts[3 * row], bz = by + counts[3 * row + 1];
-            total = bz + counts[3 * row + 2];
+            planeBase[z] = (int)total;
+            total += planeCount[z];
             if (total > int.MaxValue / 3) throw new InvalidOperationException("the isosurface has more vertices than one array can hold");
-            for (int w = 0; w < words; w++)
-            {
-                firstX[o + w] = (int)bx; bx += BitOperations.PopCount(cutX[o + w]);
-                firstY[o + w] = (int)by; by += BitOperations.PopCount(cutY[o + w]);
-                firstZ[o + w] = (int)bz; bz += BitOperations.PopCount(cutZ[o + w]);
-            }
         }
+        planeBase[nz] = (int)total;
         int nv = (int)total;
         var verts = new double[3 * nv];
 
@@ -131,7 +119,7 @@ public static class IsoSurface
         int slabs = Math.Min(nz - 1, Math.Max(1, 4 * Environment.ProcessorCount));
         var slabTris = new int[slabs][];
         var slabCount = new int[slabs];
-        var ctx = new Context(nx, ny, nz, words, inside, cutX, cutY, cutZ, firstX, firstY, firstZ);
+        var ctx = new Context(nx, ny, nz, words, inside, cutX, cutY, cutZ, firstX, firstY, firstZ, planeBase);
         Parallel.For(0, slabs, s =>
         {
             int z0 = (int)((long)(nz - 1) * s / slabs), z1 = (int)((long)(nz - 1) * (s + 1) / slabs);
@@ -161,15 +149,11 @@ public static class IsoSurface
     }
 
     private sealed record Context(int NX, int NY, int NZ, int Words, ulong[] Inside, ulong[] CutX, ulong[] CutY, ulong[] CutZ,
-        int[] FirstX, int[] FirstY, int[] FirstZ);
+        int[] FirstX, int[] FirstY, int[] FirstZ, int[] PlaneBase);
 
     /// <summary>Vertices on the slab's planes: a first guess of its triangle index count (about 2 triangles per vertex).</summary>
-    private static int CountHint(Context c, int z0, int z1)
-    {
-        int a = c.FirstX[z0 * c.NY * c.Words];
-        int b = z1 < c.NZ ? c.FirstX[z1 * c.NY * c.Words] : a;
-        return (int)Math.Min(int.MaxValue / 8, Math.Max(16, 6L * (b - a)));
-    }
+    private static int CountHint(Context c, int z0, int z1) =>
+        (int)Math.Min(int.MaxValue / 8, Math.Max(16, 6L * (c.PlaneBase[z1] - c.PlaneBase[z0])));
 
     private static void Vertices<T>(T[] data, T iso, Context c, int z, int y, double[] verts,
         double ox, double oy, double oz, Spacing sp) where T : unmanaged, IFloatingPointIeee754<T>
@@ -178,9 +162,10 @@ public static class IsoSurface
         int i0 = row * nx;
         double py = oy + y * sp.Y, pz = oz + z * sp.Z;
         double isoD = double.CreateChecked(iso);
+        int pb = c.PlaneBase[z];
         for (int w = 0; w < words; w++)
         {
-            int id = c.FirstX[o + w];
+            int id = pb + c.FirstX[o + w];
             for (ulong bits = c.CutX[o + w]; bits != 0; bits &= bits - 1)
             {
                 int x = (w << 6) + BitOperations.TrailingZeroCount(bits);
@@ -188,7 +173,7 @@ public static class IsoSurface
                 int k = 3 * id++;
                 verts[k] = ox + (x + t) * sp.X; verts[k + 1] = py; verts[k + 2] = pz;
             }
-            id = c.FirstY[o + w];
+            id = pb + c.FirstY[o + w];
             for (ulong bits = c.CutY[o + w]; bits != 0; bits &= bits - 1)
             {
                 int x = (w << 6) + BitOperations.TrailingZeroCount(bits);
@@ -196,7 +181,7 @@ public static class IsoSurface
                 int k = 3 * id++;
                 verts[k] = ox + x * sp.X; verts[k + 1] = oy + (y + t) * sp.Y; verts[k + 2] = pz;
             }
-            id = c.FirstZ[o + w];
+            id = pb + c.FirstZ[o + w];
             for (ulong bits = c.CutZ[o + w]; bits != 0; bits &= bits - 1)
             {
                 int x = (w << 6) + BitOperations.TrailingZeroCount(bits);
@@ -214,8 +199,15 @@ public static class IsoSurface
         return (iso - va) / (vb - va); // va and vb lie on opposite sides of iso, so vb ≠ va and t ∈ [0, 1]
     }
 
+    /// <summary>Bits x and x + 1 of a row (x + 1 may start the next word).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Bit(ulong[] a, int o, int x) => (int)((a[o + (x >> 6)] >> (x & 63)) & 1);
+    private static int Pair(ulong[] a, int o, int x)
+    {
+        int w = o + (x >> 6), s = x & 63;
+        ulong v = a[w] >> s;
+        if (s == 63) v |= a[w + 1] << 1;
+        return (int)(v & 3);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Rank(ulong[] cut, int[] first, int o, int x)
@@ -230,6 +222,7 @@ public static class IsoSurface
         int words = c.Words, ny = c.NY, nx = c.NX;
         int o00 = (z * ny + y) * words, o01 = o00 + words, o10 = o00 + ny * words, o11 = o10 + words;
         var ins = c.Inside;
+        int pb0 = c.PlaneBase[z], pb1 = c.PlaneBase[z + 1];
         Span<int> ids = stackalloc int[12];
         for (int w = 0; w < words; w++)
         {
@@ -249,26 +242,25 @@ public static class IsoSurface
             for (; nontrivial != 0; nontrivial &= nontrivial - 1)
             {
                 int x = (w << 6) + BitOperations.TrailingZeroCount(nontrivial);
-                int cs = Bit(ins, o00, x) | Bit(ins, o00, x + 1) << 1 | Bit(ins, o01, x) << 2 | Bit(ins, o01, x + 1) << 3
-                       | Bit(ins, o10, x) << 4 | Bit(ins, o10, x + 1) << 5 | Bit(ins, o11, x) << 6 | Bit(ins, o11, x + 1) << 7;
+                int cs = Pair(ins, o00, x) | Pair(ins, o01, x) << 2 | Pair(ins, o10, x) << 4 | Pair(ins, o11, x) << 6;
                 var tri = MarchingCubesTable.Triangles[cs];
                 if (tri.Length == 0) continue;
                 int cut = MarchingCubesTable.CutEdges[cs];
                 // x edges 0–3: rows (z, y), (z, y+1), (z+1, y), (z+1, y+1) at x.
-                if ((cut & 0x1) != 0) ids[0] = Rank(c.CutX, c.FirstX, o00, x);
-                if ((cut & 0x2) != 0) ids[1] = Rank(c.CutX, c.FirstX, o01, x);
-                if ((cut & 0x4) != 0) ids[2] = Rank(c.CutX, c.FirstX, o10, x);
-                if ((cut & 0x8) != 0) ids[3] = Rank(c.CutX, c.FirstX, o11, x);
+                if ((cut & 0x1) != 0) ids[0] = pb0 + Rank(c.CutX, c.FirstX, o00, x);
+                if ((cut & 0x2) != 0) ids[1] = pb0 + Rank(c.CutX, c.FirstX, o01, x);
+                if ((cut & 0x4) != 0) ids[2] = pb1 + Rank(c.CutX, c.FirstX, o10, x);
+                if ((cut & 0x8) != 0) ids[3] = pb1 + Rank(c.CutX, c.FirstX, o11, x);
                 // y edges 4–7: rows (z, y) at x, x+1 and (z+1, y) at x, x+1.
-                if ((cut & 0x10) != 0) ids[4] = Rank(c.CutY, c.FirstY, o00, x);
-                if ((cut & 0x20) != 0) ids[5] = Rank(c.CutY, c.FirstY, o00, x + 1);
-                if ((cut & 0x40) != 0) ids[6] = Rank(c.CutY, c.FirstY, o10, x);
-                if ((cut & 0x80) != 0) ids[7] = Rank(c.CutY, c.FirstY, o10, x + 1);
+                if ((cut & 0x10) != 0) ids[4] = pb0 + Rank(c.CutY, c.FirstY, o00, x);
+                if ((cut & 0x20) != 0) ids[5] = pb0 + Rank(c.CutY, c.FirstY, o00, x + 1);
+                if ((cut & 0x40) != 0) ids[6] = pb1 + Rank(c.CutY, c.FirstY, o10, x);
+                if ((cut & 0x80) != 0) ids[7] = pb1 + Rank(c.CutY, c.FirstY, o10, x + 1);
                 // z edges 8–11: rows (z, y) at x, x+1 and (z, y+1) at x, x+1.
-                if ((cut & 0x100) != 0) ids[8] = Rank(c.CutZ, c.FirstZ, o00, x);
-                if ((cut & 0x200) != 0) ids[9] = Rank(c.CutZ, c.FirstZ, o00, x + 1);
-                if ((cut & 0x400) != 0) ids[10] = Rank(c.CutZ, c.FirstZ, o01, x);
-                if ((cut & 0x800) != 0) ids[11] = Rank(c.CutZ, c.FirstZ, o01, x + 1);
+                if ((cut & 0x100) != 0) ids[8] = pb0 + Rank(c.CutZ, c.FirstZ, o00, x);
+                if ((cut & 0x200) != 0) ids[9] = pb0 + Rank(c.CutZ, c.FirstZ, o00, x + 1);
+                if ((cut & 0x400) != 0) ids[10] = pb0 + Rank(c.CutZ, c.FirstZ, o01, x);
+                if ((cut & 0x800) != 0) ids[11] = pb0 + Rank(c.CutZ, c.FirstZ, o01, x + 1);
                 if (n + tri.Length > buffer.Length) Array.Resize(ref buffer, Math.Max(2 * buffer.Length, n + tri.Length));
                 for (int q = 0; q < tri.Length; q++) buffer[n + q] = ids[tri[q]];
                 n += tri.Length;
