@@ -54,7 +54,9 @@ public sealed class GaussianMixture
     /// <summary>Bayesian information criterion −2 log L + p ln n on the training data (lower is better).</summary>
     public double Bic => -2 * MeanLogLikelihood * TrainingCount + ParameterCount * Math.Log(TrainingCount);
 
-    private GaussianMixture(Payload p)
+    private GaussianMixture(Payload p) : this(p, hash: true) { }
+
+    private GaussianMixture(Payload p, bool hash)
     {
         if (p.Weights.Length == 0 || p.Means.Length != p.Weights.Length || p.Covariances.Length != p.Weights.Length)
             throw new InvalidDataException("gaussian mixture: one weight, mean and covariance per component");
@@ -71,7 +73,7 @@ public sealed class GaussianMixture
             for (int i = 0; i < d; i++) ld += 2 * Math.Log(_chol[c][i * d + i]);
             _logDet[c] = ld;
         }
-        ContentHash = ModelEnvelope.HashOf(p);
+        ContentHash = hash ? ModelEnvelope.HashOf(p) : "";
     }
 
     /// <summary>
@@ -115,7 +117,7 @@ public sealed class GaussianMixture
         while (true)
         {
             MStep(points, resp, components, covariance, regularization, weights, means, covs);
-            var model = new GaussianMixture(new Payload(weights, means, covs, covariance, 0, n, 0, false));
+            var model = new GaussianMixture(new Payload(weights, means, covs, covariance, 0, n, 0, false), hash: false);
             // E-step.
             double total = 0;
             for (int i = 0; i < n; i++)
@@ -135,7 +137,7 @@ public sealed class GaussianMixture
             previous = ll;
         }
         MStep(points, resp, components, covariance, regularization, weights, means, covs);
-        var fitted = new GaussianMixture(new Payload(weights, means, covs, covariance, 0, n, iter, converged));
+        var fitted = new GaussianMixture(new Payload(weights, means, covs, covariance, 0, n, iter, converged), hash: false);
         double final = 0;
         foreach (var x in points) final += fitted.LogDensity(x);
         return new GaussianMixture(new Payload(weights, means, covs, covariance, final / n, n, iter, converged));
@@ -146,7 +148,7 @@ public sealed class GaussianMixture
     /// the fit with the lowest BIC together with the BIC of every K tried (index K − 1). K never exceeds n.
     /// </summary>
     public static (GaussianMixture Best, double[] Bic) SelectByBic(IReadOnlyList<double[]> points, int maxComponents, ulong seed,
-        CovarianceKind covariance = CovarianceKind.Full, double regularization = 1e-6)
+        CovarianceKind covariance = CovarianceKind.Full, double regularization = 1e-6, double tolerance = 1e-8)
     {
         ArgumentNullException.ThrowIfNull(points);
         int kMax = Math.Min(maxComponents, points.Count);
@@ -156,7 +158,7 @@ public sealed class GaussianMixture
         for (int k = 1; k <= kMax; k++)
         {
             var rng = Seeds.Rng(Seeds.Child(seed, FormattableString.Invariant($"gmm/k{k}")));
-            var fit = Fit(points, k, rng, covariance, regularization: regularization);
+            var fit = Fit(points, k, rng, covariance, tolerance: tolerance, regularization: regularization);
             bic[k - 1] = fit.Bic;
             if (best is null || fit.Bic < best.Bic) best = fit;
         }

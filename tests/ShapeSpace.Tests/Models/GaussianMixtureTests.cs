@@ -22,23 +22,23 @@ public class GaussianMixtureTests
     [Fact]
     public void Em_RecoversKnownMixtureParameters_AndBicChoosesTwoComponents()
     {
-        var x = TwoClusters(3000, 7);
-        var (best, bic) = GaussianMixture.SelectByBic(x, 4, 42);
+        var x = TwoClusters(1200, 7);
+        var (best, bic) = GaussianMixture.SelectByBic(x, 3, 42, tolerance: 1e-6);
         Assert.Equal(2, best.Components);
-        Assert.True(bic[1] < bic[0] && bic[1] < bic[2] && bic[1] < bic[3], string.Join(", ", bic));
+        Assert.True(bic[1] < bic[0] && bic[1] < bic[2], string.Join(", ", bic));
         Assert.True(best.Converged);
         int small = best.Weights[0] < best.Weights[1] ? 0 : 1, large = 1 - small;
-        // Sampling error of 3000 draws: weights ±0.01, means ±0.05, covariances ±0.05.
-        Assert.Equal(0.3, best.Weights[small], 1.5e-2);
-        Assert.Equal(-3, best.Means[small][0], 0.05);
-        Assert.Equal(1, best.Means[small][1], 0.08);
-        Assert.Equal(2, best.Means[large][0], 0.05);
-        Assert.Equal(-1, best.Means[large][1], 0.05);
-        Assert.Equal(0.25, best.Covariances[small][0], 0.04);
-        Assert.Equal(1.0, best.Covariances[small][3], 0.1);
-        Assert.Equal(0.64, best.Covariances[large][0], 0.05);
-        Assert.Equal(0.384, best.Covariances[large][1], 0.05);
-        Assert.Equal(0.64, best.Covariances[large][3], 0.05);
+        // About 4 standard errors of 1200 draws (360 / 840 per component).
+        Assert.Equal(0.3, best.Weights[small], 0.055);
+        Assert.Equal(-3, best.Means[small][0], 0.11);
+        Assert.Equal(1, best.Means[small][1], 0.21);
+        Assert.Equal(2, best.Means[large][0], 0.11);
+        Assert.Equal(-1, best.Means[large][1], 0.11);
+        Assert.Equal(0.25, best.Covariances[small][0], 0.08);
+        Assert.Equal(1.0, best.Covariances[small][3], 0.3);
+        Assert.Equal(0.64, best.Covariances[large][0], 0.13);
+        Assert.Equal(0.384, best.Covariances[large][1], 0.1);
+        Assert.Equal(0.64, best.Covariances[large][3], 0.13);
     }
 
     [Fact]
