@@ -1,0 +1,245 @@
+namespace ShapeStudy.Physics.Fem;
+
+/// <summary>A preconditioner z = P⁻¹ r.</summary>
+public interface IPreconditioner
+{
+    /// <summary>Writes P⁻¹ r into z (distinct arrays of the system's size).</summary>
+    void Apply(double[] r, double[] z);
+}
+
+/// <summary>Jacobi (diagonal) preconditioner.</summary>
+public sealed class JacobiPreconditioner : IPreconditioner
+{
+    private readonly double[] _inv;
+
+    /// <summary>Inverts the diagonal of <paramref name="a"/> (zero diagonals are treated as 1).</summary>
+    public JacobiPreconditioner(CsrMatrix a)
+    {
+        _inv = a.Diagonal();
+        for (int i = 0; i < _inv.Length; i++) _inv[i] = _inv[i] != 0 ? 1.0 / _inv[i] : 1.0;
+    }
+
+    /// <inheritdoc/>
+    public void Apply(double[] r, double[] z) => VectorOps.Apply(_inv.Length, (lo, hi) =>
+    {
+        for (int i = lo; i < hi; i++) z[i] = r[i] * _inv[i];
+    });
+}
+
+/// <summary>
+/// Incomplete LU factorisation with zero fill, ILU(0), on the matrix's own sparsity structure. On a symmetric positive
+/// definite matrix it is incomplete Cholesky IC(0) in LDLᵀ form (U = D Lᵀ), a symmetric preconditioner suitable for CG.
+/// When a pivot is not positive (or, for a general matrix, vanishes), the factorisation restarts on A + α·diag(A) with
+/// α = 1e-3, 1e-2, … (Manteuffel shift). The triangular solves are sequential.
+/// </summary>
+public sealed class IncompleteLu : IPreconditioner
+{
+    private readonly CsrMatrix _f;
+
+    /// <summary>Diagonal shift α that was needed (0 when none).</summary>
+    public double Shift { get; }
+
+    /// <summary>Factors <paramref name="a"/>; <paramref name="requirePositivePivots"/> = true for the IC(0) use.</summary>
+    public IncompleteLu(CsrMatrix a, bool requirePositivePivots)
+    {
+        double shift = 0;
+        while (true)
+        {
+            var f = a.WithValues((double[])a.Values.Clone());
+            if (shift > 0) foreach (int d in a.DiagonalPositions) f.Values[d] *= 1 + shift;
+            if (Factor(f, requirePositivePivots)) { _f = f; Shift = shift; return; }
+            shift = shift == 0 ? 1e-3 : shift * 10;
+            if (shift > 1e3) throw new InvalidOperationException("incomplete factorisation failed even with a large diagonal shift");
+        }
+    }
+
+    private static bool Factor(CsrMatrix f, bool positive)
+    {
+        int n = f.RowCount;
+        var rp = f.RowPointers; var ci = f.ColumnIndices; var v = f.Values; var dp = f.DiagonalPositions;
+        var where = new int[n];
+        Array.Fill(where, -1);
+        for (int i = 0; i < n; i++)
+        {
+            for (int k = rp[i]; k < rp[i + 1]; k++) where[ci[k]] = k;
+            for (int k = rp[i]; k < dp[i]; k++)
+            {
+                int col = ci[k];
+                double pivot = v[dp[col]];
+                double lik = v[k] / pivot;
+                v[k] = lik;
+                for (int kk = dp[col] + 1; kk < rp[col + 1]; kk++)
+                {
+                    int w = where[ci[kk]];
+                    if (w >= 0) v[w] -= lik * v[kk];
+                }
+            }
+            for (int k = rp[i]; k < rp[i + 1]; k++) where[ci[k]] = -1;
+            double d = v[dp[i]];
+            if (positive ? !(d > 0) : !(Math.Abs(d) > 1e-300) || double.IsNaN(d)) return false;
+        }
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Apply(double[] r, double[] z)
+    {
+        int n = _f.RowCount;
+        var rp = _f.RowPointers; var ci = _f.ColumnIndices; var v = _f.Values; var dp = _f.DiagonalPositions;
+        for (int i = 0; i < n; i++)
+        {
+            double s = r[i];
+            for (int k = rp[i]; k < dp[i]; k++) s -= v[k] * z[ci[k]];
+            z[i] = s;
+        }
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double s = z[i];
+            for (int k = dp[i] + 1; k < rp[i + 1]; k++) s -= v[k] * z[ci[k]];
+            z[i] = s / v[dp[i]];
+        }
+    }
+}
+
+/// <summary>Outcome of an iterative solve: convergence, iterations, final relative residual ‖b − Ax‖₂/‖b‖₂.</summary>
+public readonly record struct LinearSolveResult(bool Converged, int Iterations, double RelativeResidual);
+
+/// <summary>Krylov solvers on <see cref="CsrMatrix"/> (x holds the initial guess on entry and the solution on exit).</summary>
+public static class KrylovSolvers
+{
+    /// <summary>Preconditioned conjugate gradients for symmetric positive definite A (P symmetric positive definite).</summary>
+    public static LinearSolveResult ConjugateGradient(CsrMatrix a, double[] b, double[] x, IPreconditioner p, double relativeTolerance, int maxIterations)
+    {
+        int n = a.RowCount;
+        double bn = VectorOps.Norm(b, n);
+        if (bn == 0) { Array.Clear(x, 0, n); return new(true, 0, 0); }
+        var r = new double[n]; var z = new double[n]; var q = new double[n]; var d = new double[n];
+        a.Multiply(x, r);
+        VectorOps.Apply(n, (lo, hi) => { for (int i = lo; i < hi; i++) r[i] = b[i] - r[i]; });
+        double rn = VectorOps.Norm(r, n), target = relativeTolerance * bn;
+        if (rn <= target) return new(true, 0, rn / bn);
+        p.Apply(r, z);
+        Array.Copy(z, d, n);
+        double rz = VectorOps.Dot(r, z, n);
+        for (int it = 1; it <= maxIterations; it++)
+        {
+            a.Multiply(d, q);
+            double dq = VectorOps.Dot(d, q, n);
+            if (!(dq > 0)) return new(false, it, rn / bn);
+            double alpha = rz / dq;
+            VectorOps.Axpy(alpha, d, x, n);
+            VectorOps.Axpy(-alpha, q, r, n);
+            rn = VectorOps.Norm(r, n);
+            if (rn <= target) return new(true, it, rn / bn);
+            if (double.IsNaN(rn)) return new(false, it, rn);
+            p.Apply(r, z);
+            double rzNew = VectorOps.Dot(r, z, n);
+            VectorOps.Xpby(z, rzNew / rz, d, n);
+            rz = rzNew;
+        }
+        return new(false, maxIterations, rn / bn);
+    }
+
+    /// <summary>Preconditioned BiCGStab (van der Vorst) for general A.</summary>
+    public static LinearSolveResult BiCgStab(CsrMatrix a, double[] b, double[] x, IPreconditioner p, double relativeTolerance, int maxIterations)
+    {
+        int n = a.RowCount;
+        double bn = VectorOps.Norm(b, n);
+        if (bn == 0) { Array.Clear(x, 0, n); return new(true, 0, 0); }
+        var r = new double[n]; var r0 = new double[n]; var pv = new double[n]; var v = new double[n];
+        var ph = new double[n]; var s = new double[n]; var sh = new double[n]; var t = new double[n];
+        a.Multiply(x, r);
+        for (int i = 0; i < n; i++) r[i] = b[i] - r[i];
+        double rn = VectorOps.Norm(r, n), target = relativeTolerance * bn;
+        if (rn <= target) return new(true, 0, rn / bn);
+        Array.Copy(r, r0, n);
+        double rho = 1, alpha = 1, omega = 1;
+        for (int it = 1; it <= maxIterations; it++)
+        {
+            double rhoNew = VectorOps.Dot(r0, r, n);
+            if (rhoNew == 0 || omega == 0) return new(false, it, rn / bn);
+            double beta = rhoNew / rho * (alpha / omega);
+            rho = rhoNew;
+            for (int i = 0; i < n; i++) pv[i] = r[i] + beta * (pv[i] - omega * v[i]);
+            p.Apply(pv, ph);
+            a.Multiply(ph, v);
+            double r0v = VectorOps.Dot(r0, v, n);
+            if (r0v == 0) return new(false, it, rn / bn);
+            alpha = rho / r0v;
+            for (int i = 0; i < n; i++) s[i] = r[i] - alpha * v[i];
+            double sn = VectorOps.Norm(s, n);
+            if (sn <= target) { VectorOps.Axpy(alpha, ph, x, n); return new(true, it, sn / bn); }
+            p.Apply(s, sh);
+            a.Multiply(sh, t);
+            double tt = VectorOps.Dot(t, t, n);
+            omega = tt > 0 ? VectorOps.Dot(t, s, n) / tt : 0;
+            for (int i = 0; i < n; i++) { x[i] += alpha * ph[i] + omega * sh[i]; r[i] = s[i] - omega * t[i]; }
+            rn = VectorOps.Norm(r, n);
+            if (rn <= target) return new(true, it, rn / bn);
+            if (double.IsNaN(rn)) return new(false, it, rn);
+        }
+        return new(false, maxIterations, rn / bn);
+    }
+}
+
+/// <summary>Dense LU with partial pivoting, for small systems (n up to a few thousand).</summary>
+public sealed class DenseLu
+{
+    private readonly double[] _lu;
+    private readonly int[] _perm;
+    private readonly int _n;
+
+    /// <summary>Factors the matrix.</summary>
+    /// <exception cref="InvalidOperationException">The matrix is singular to working precision.</exception>
+    public DenseLu(CsrMatrix a)
+    {
+        int n = _n = a.RowCount;
+        _lu = new double[(long)n * n];
+        for (int i = 0; i < n; i++)
+            for (int k = a.RowPointers[i]; k < a.RowPointers[i + 1]; k++) _lu[(long)i * n + a.ColumnIndices[k]] += a.Values[k];
+        _perm = new int[n];
+        for (int i = 0; i < n; i++) _perm[i] = i;
+        for (int k = 0; k < n; k++)
+        {
+            int piv = k; double best = Math.Abs(_lu[(long)k * n + k]);
+            for (int i = k + 1; i < n; i++) { double m = Math.Abs(_lu[(long)i * n + k]); if (m > best) { best = m; piv = i; } }
+            if (!(best > 0)) throw new InvalidOperationException($"matrix is singular (column {k})");
+            if (piv != k)
+            {
+                for (int j = 0; j < n; j++) (_lu[(long)k * n + j], _lu[(long)piv * n + j]) = (_lu[(long)piv * n + j], _lu[(long)k * n + j]);
+                (_perm[k], _perm[piv]) = (_perm[piv], _perm[k]);
+            }
+            double inv = 1.0 / _lu[(long)k * n + k];
+            var lu = _lu;
+            int kk = k;
+            void Row(int i)
+            {
+                long ri = (long)i * n, rk = (long)kk * n;
+                double l = lu[ri + kk] * inv;
+                lu[ri + kk] = l;
+                if (l != 0) for (int j = kk + 1; j < n; j++) lu[ri + j] -= l * lu[rk + j];
+            }
+            if ((long)(n - k) * (n - k) > 200_000) Parallel.For(k + 1, n, Row);
+            else for (int i = k + 1; i < n; i++) Row(i);
+        }
+    }
+
+    /// <summary>Solves A x = b.</summary>
+    public void Solve(double[] b, double[] x)
+    {
+        int n = _n;
+        var y = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double s = b[_perm[i]];
+            for (int j = 0; j < i; j++) s -= _lu[(long)i * n + j] * y[j];
+            y[i] = s;
+        }
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double s = y[i];
+            for (int j = i + 1; j < n; j++) s -= _lu[(long)i * n + j] * x[j];
+            x[i] = s / _lu[(long)i * n + i];
+        }
+    }
+}
