@@ -107,6 +107,29 @@ public sealed class CsrMatrix
         });
     }
 
+    /// <summary>y = A x and returns x·y (one pass; distinct arrays).</summary>
+    public double MultiplyDot(double[] x, double[] y)
+    {
+        if (x.Length < RowCount || y.Length < RowCount) throw new ArgumentException("vector shorter than the matrix");
+        var rp = RowPointers; var ci = ColumnIndices; var v = Values;
+        var partial = new double[Blocks.Length - 1];
+        ForBlocks(Blocks, (lo, hi) =>
+        {
+            double acc = 0;
+            for (int i = lo; i < hi; i++)
+            {
+                double s = 0;
+                for (int k = rp[i]; k < rp[i + 1]; k++) s += v[k] * x[ci[k]];
+                y[i] = s;
+                acc += s * x[i];
+            }
+            partial[Array.BinarySearch(Blocks, lo)] = acc;
+        });
+        double sum = 0;
+        foreach (var p in partial) sum += p;
+        return sum;
+    }
+
     /// <summary>Dense copy (row-major RowCount × RowCount), for small systems and tests.</summary>
     public double[,] ToDense()
     {
@@ -209,6 +232,35 @@ public static class VectorOps
         for (; i + w <= hi; i += w) (new Vector<double>(xs.Slice(i, w)) + bv * new Vector<double>(ys.Slice(i, w))).CopyTo(ys.Slice(i, w));
         for (; i < hi; i++) y[i] = x[i] + b * y[i];
     });
+
+    /// <summary>x ← x + a·d, r ← r − a·q over the first n entries; returns ‖r‖₂² (the fused CG update).</summary>
+    public static double CgUpdate(double a, double[] d, double[] q, double[] x, double[] r, int n)
+    {
+        int parts = n < ParallelThreshold ? 1 : Math.Max(2, Environment.ProcessorCount);
+        var partial = new double[parts];
+        void Body(int p)
+        {
+            int lo = (int)((long)n * p / parts), hi = (int)((long)n * (p + 1) / parts);
+            int w = Vector<double>.Count, i = lo;
+            var av = new Vector<double>(a);
+            var acc = Vector<double>.Zero;
+            var ds = d.AsSpan(); var qs = q.AsSpan(); var xs = x.AsSpan(); var rs = r.AsSpan();
+            for (; i + w <= hi; i += w)
+            {
+                (new Vector<double>(xs.Slice(i, w)) + av * new Vector<double>(ds.Slice(i, w))).CopyTo(xs.Slice(i, w));
+                var rv = new Vector<double>(rs.Slice(i, w)) - av * new Vector<double>(qs.Slice(i, w));
+                rv.CopyTo(rs.Slice(i, w));
+                acc += rv * rv;
+            }
+            double s = Vector.Sum(acc);
+            for (; i < hi; i++) { x[i] += a * d[i]; r[i] -= a * q[i]; s += r[i] * r[i]; }
+            partial[p] = s;
+        }
+        if (parts == 1) Body(0); else Parallel.For(0, parts, Body);
+        double sum = 0;
+        foreach (var v in partial) sum += v;
+        return sum;
+    }
 
     internal static void Apply(int n, Action<int, int> body)
     {

@@ -105,7 +105,8 @@ public sealed record TimeIntegrationOptions
     public int MaxNewtonIterations { get; init; } = 15;
     /// <summary>Linear solver.</summary>
     public LinearSolverKind LinearSolver { get; init; } = LinearSolverKind.Auto;
-    /// <summary>Relative residual ‖b − Ax‖₂/‖b‖₂ at which iterative linear solves stop.</summary>
+    /// <summary>Relative residual at which iterative linear solves stop: ‖r‖₂ ≤ tol·‖R(u)‖₂ in Newton iterations of nonlinear
+    /// systems; for linear systems (one Newton step) ‖r‖₂ ≤ tol·‖f‖₂ with f the right-hand side of the step's system J u = f.</summary>
     public double LinearRelativeTolerance { get; init; } = 1e-10;
     /// <summary>Iteration cap of the iterative linear solvers.</summary>
     public int MaxLinearIterations { get; init; } = 2000;

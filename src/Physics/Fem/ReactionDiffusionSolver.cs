@@ -130,6 +130,7 @@ public static class ReactionDiffusionSolver
         private IPreconditioner? _cachedP;
         private DenseLu? _cachedLu;
         private bool _cachedSym;
+        private double[]? _scratch;
 
         public Integrator(ReactionDiffusionSystem sys, TimeIntegrationOptions o, int[]? tetComp, double[]? init)
         {
@@ -385,9 +386,19 @@ public static class ReactionDiffusionSolver
                     _cachedP ??= kind == LinearSolverKind.CgJacobi ? new JacobiPreconditioner(j) : new IncompleteLu(j, kind == LinearSolverKind.CgIncompleteCholesky);
                 }
                 catch (InvalidOperationException) { _cachedP = new JacobiPreconditioner(j); }
+                double rtol = _o.LinearRelativeTolerance;
+                if (_sys.IsLinear)
+                {
+                    // relative to the full right-hand side f of J u = f (f = J u₀ − R(u₀)), as a direct solve of the step would be
+                    _scratch ??= new double[_n];
+                    j.Multiply(u, _scratch);
+                    for (int i = 0; i < _n; i++) _scratch[i] += b[i];
+                    double bn = VectorOps.Norm(b, _n);
+                    if (bn > 0) rtol = Math.Min(0.5, rtol * VectorOps.Norm(_scratch, _n) / bn);
+                }
                 var res = kind == LinearSolverKind.BiCgStabIlu
-                    ? KrylovSolvers.BiCgStab(j, b, x, _cachedP, _o.LinearRelativeTolerance, _o.MaxLinearIterations)
-                    : KrylovSolvers.ConjugateGradient(j, b, x, _cachedP, _o.LinearRelativeTolerance, _o.MaxLinearIterations);
+                    ? KrylovSolvers.BiCgStab(j, b, x, _cachedP, rtol, _o.MaxLinearIterations)
+                    : KrylovSolvers.ConjugateGradient(j, b, x, _cachedP, rtol, _o.MaxLinearIterations);
                 _linear += res.Iterations;
                 if (res.Converged) return true;
                 if (_n > _o.DirectMaxUnknowns) return false;
