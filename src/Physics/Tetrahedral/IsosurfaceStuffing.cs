@@ -162,7 +162,7 @@ public static class IsosurfaceStuffing
         private readonly int _nBlack, _nRed;
         private readonly sbyte[] _state;
         private readonly int[] _warp;            // lattice vertex → cut point it was warped to, or −1
-        private readonly Dictionary<long, int> _cutOfEdge = new();
+        private readonly Dictionary<long, int> _cutOfEdge = new(EdgeKeyComparer.Instance);
         private double[] _cutPos = [];
         private int[] _cutU = [], _cutV = [];
         private double[] _cutT = [];
@@ -321,27 +321,27 @@ public static class IsosurfaceStuffing
 
         public void Warp(double alphaLong, double alphaShort)
         {
+            // Violations: a cut point closer to an end of its edge than α·(edge length) violates that end. Vertices are
+            // warped one at a time, nearest violation first; a warp removes the cut points on the warped vertex's edges,
+            // which may leave other vertices no longer violated.
             int n = _cutT.Length;
-            var best = new Dictionary<int, (double Frac, int Cut)>();
+            var candidates = new List<(double Dist, int Vertex, int Cut)>();
             for (int e = 0; e < n; e++)
             {
                 double alpha = _isLong[e] ? alphaLong : alphaShort;
                 double len = _isLong[e] ? 1 : Math.Sqrt(3) / 2;
                 double t = _cutT[e];
-                // the distance to the violated end, in units of h, decides which cut point a vertex snaps to
-                if (t < alpha) Offer(best, _cutU[e], t * len, e);
-                else if (1 - t < alpha) Offer(best, _cutV[e], (1 - t) * len, e);
+                if (t < alpha) candidates.Add((t * len, _cutU[e], e));
+                else if (1 - t < alpha) candidates.Add(((1 - t) * len, _cutV[e], e));
             }
-            foreach (var (v, (_, cut)) in best)
+            candidates.Sort();
+            foreach (var (_, v, cut) in candidates)
             {
+                // the cut point still exists while both ends of its edge keep their signs
+                if (_state[_cutU[cut]] == On || _state[_cutV[cut]] == On) continue;
                 _warp[v] = cut;
                 _state[v] = On;
             }
-        }
-
-        private static void Offer(Dictionary<int, (double, int)> best, int v, double d, int cut)
-        {
-            if (!best.TryGetValue(v, out var b) || d < b.Item1 || (d == b.Item1 && cut < b.Item2)) best[v] = (d, cut);
         }
 
         private int NL => _nBlack + _nRed;
@@ -468,13 +468,7 @@ public static class IsosurfaceStuffing
             if (nOut == 4) return;
             if (nOut == 0)
             {
-                if (nIn == 0)
-                {
-                    // all four vertices on the surface: keep the tetrahedron when its centroid is inside
-                    double x = 0, y = 0, z = 0;
-                    for (int q = 0; q < 4; q++) { var (px, py, pz) = Pos(v[q]); x += px; y += py; z += pz; }
-                    if (!loc.IsInside(x / 4, y / 4, z / 4)) return;
-                }
+                if (nIn == 0 && !KeepSurfaceTet(v, loc)) return;
                 Emit(o, v[0], v[1], v[2], v[3]);
                 return;
             }
@@ -524,6 +518,30 @@ public static class IsosurfaceStuffing
                 touch[2] = QuadTouch(a, b, d) == a ? 1 : 0;
             }
             Prism(o, top, bottom, touch);
+        }
+
+        /// <summary>
+        /// A lattice tetrahedron whose four (warped) vertices all lie on the surface is kept when its centroid is inside and
+        /// its dihedral angles are within the guaranteed bounds. The ones dropped are slivers flattened onto the surface
+        /// (all four vertices warped onto a nearly flat patch): they enclose almost no volume, and the faces they expose
+        /// lie on the surface as well.
+        /// </summary>
+        private bool KeepSurfaceTet(ReadOnlySpan<int> v, SurfaceLocator loc)
+        {
+            Span<double> p = stackalloc double[12];
+            double x = 0, y = 0, z = 0;
+            for (int q = 0; q < 4; q++)
+            {
+                var (px, py, pz) = Pos(v[q]);
+                p[3 * q] = px; p[3 * q + 1] = py; p[3 * q + 2] = pz;
+                x += px; y += py; z += pz;
+            }
+            if (!loc.IsInside(x / 4, y / 4, z / 4)) return false;
+            Span<double> angles = stackalloc double[6];
+            TetMeshQuality.Dihedrals(p, angles);
+            foreach (double a in angles)
+                if (a < GuaranteedMinDihedralDeg || a > GuaranteedMaxDihedralDeg) return false;
+            return true;
         }
 
         /// <summary>Splits the prism top (t0, t1, t2) / bottom (s0, s1, s2) into 3 tetrahedra. Quadrilateral q joins

@@ -186,8 +186,10 @@ public sealed class SurfaceLocator
                     }
                 }
             }
-            // every triangle not yet seen lies outside the (2r + 1)³ block around the point's cell
-            double reach = r * _cell + outside;
+            // every triangle not yet seen lies outside the (2r + 1)³ block of cells around the point's cell
+            double reach = Math.Max(outside, Math.Min(
+                Math.Min(Math.Min(x - (_ox + (cx - r) * _cell), _ox + (cx + r + 1) * _cell - x), Math.Min(y - (_oy + (cy - r) * _cell), _oy + (cy + r + 1) * _cell - y)),
+                Math.Min(z - (_oz + (cz - r) * _cell), _oz + (cz + r + 1) * _cell - z)));
             if (bestTri >= 0 && best <= reach * reach) break;
         }
         return (bestTri, Math.Sqrt(best), bx, by, bz);

@@ -130,10 +130,18 @@ public static class TetMeshQuality
     /// <summary>The six dihedral angles (degrees) of tetrahedron <paramref name="t"/>, written to <paramref name="angles"/>.</summary>
     internal static void Dihedrals(double[] p, int[] tets, int t, Span<double> angles)
     {
+        Span<double> q = stackalloc double[12];
+        for (int i = 0; i < 4; i++)
+            for (int c = 0; c < 3; c++) q[3 * i + c] = p[3 * tets[4 * t + i] + c];
+        Dihedrals(q, angles);
+    }
+
+    /// <summary>The six dihedral angles (degrees) of the tetrahedron with corners (x, y, z) × 4 in <paramref name="q"/>.</summary>
+    internal static void Dihedrals(ReadOnlySpan<double> q, Span<double> angles)
+    {
         Span<int> v = stackalloc int[4];
-        for (int i = 0; i < 4; i++) v[i] = 3 * tets[4 * t + i];
-        // Outward-agnostic face normals n_i of the face opposite vertex i; the dihedral angle at the edge shared by faces
-        // i and j is π − angle(n_i, n_j) when both normals point outward.
+        for (int i = 0; i < 4; i++) v[i] = 3 * i;
+        var p = q;
         Span<double> n = stackalloc double[12];
         for (int i = 0; i < 4; i++)
         {

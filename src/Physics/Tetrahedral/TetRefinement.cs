@@ -97,7 +97,7 @@ public static class TetRefinement
     {
         int nv = mesh.VertexCount, m = mesh.TetCount;
         var src = mesh.Tetrahedra;
-        var mids = new Dictionary<long, int>(7 * m / 6 + 16);
+        var mids = new Dictionary<long, int>(7 * m / 6 + 16, EdgeKeyComparer.Instance);
         var edgeParents = new List<int>();
         var verts = new List<double>(mesh.Vertices);
         int Mid(int a, int b)
@@ -241,7 +241,7 @@ public static class TetRefinement
         private int[] _root;      // coarse ancestor
         private int _nt;
         private List<int>[] _adj; // vertex → tets containing it
-        private readonly Dictionary<long, int> _mid = new();
+        private readonly Dictionary<long, int> _mid = new(EdgeKeyComparer.Instance);
         private readonly List<int> _edgeParents = new();
         private readonly Dictionary<(int, int, int), (int A, int B, int C, int Marker)> _faces;
         private readonly Queue<int> _queue = new();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ShapeStudy.Core;
 using ShapeStudy.Physics.Tetrahedral;
+using ShapeStudy.Testing;
 using Xunit.Abstractions;
 
 namespace ShapeStudy.Physics.Tests.Tetrahedral;
@@ -51,5 +52,60 @@ public class IsosurfaceStuffingTests(ITestOutputHelper output)
         var q = Run("ellipsoid", surface, null, new StuffingOptions { LatticeSpacingUm = 0.07 }, out _);
         AssertGuaranteedQuality(q, "ellipsoid");
         Assert.InRange(q.VolumeUm3 / surface.SignedVolume(), 0.99, 1.01);
+    }
+
+    internal static (TriangleMesh Surface, int[] Markers, int[] PsdFaces) RealSpine()
+    {
+        var dir = RepoPaths.Data("rangamani-spine");
+        var surface = ObjFormat.Read(Path.Combine(dir, "real_Mushroom_dendrite.obj"));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "real_Mushroom_dendrite_regions.json")));
+        var psd = doc.RootElement.GetProperty("PSD").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var markers = new int[surface.TriangleCount];
+        Array.Fill(markers, BoundaryRegion.Membrane);
+        foreach (int f in psd) markers[f] = BoundaryRegion.Psd;
+        return (surface, markers, psd);
+    }
+
+    internal static double MarkedArea(TetMesh mesh, int marker)
+    {
+        var faces = new List<int>();
+        for (int f = 0; f < mesh.BoundaryFaceCount; f++)
+            if (mesh.FaceMarkers[f] == marker)
+                faces.AddRange(mesh.BoundaryFaces.AsSpan(3 * f, 3).ToArray());
+        return new TriangleMesh(mesh.Vertices, faces.ToArray()).Area();
+    }
+
+    [Fact]
+    public void RealSpineWithPsdMeetsBoundsVolumeAndKeepsThePsdPatch()
+    {
+        var (surface, markers, psd) = RealSpine();
+        const double h = 0.05;
+        var q = Run("real mushroom spine", surface, markers, new StuffingOptions { LatticeSpacingUm = h }, out var mesh);
+        AssertGuaranteedQuality(q, "real spine");
+        Assert.InRange(q.VolumeUm3 / surface.SignedVolume(), 0.99, 1.01);
+
+        // the PSD patch of the input and its marked counterpart on the tetrahedral boundary
+        var psdTris = new int[3 * psd.Length];
+        for (int i = 0; i < psd.Length; i++)
+            for (int k = 0; k < 3; k++) psdTris[3 * i + k] = surface.Triangles[3 * psd[i] + k];
+        var psdPatch = new TriangleMesh(surface.Vertices, psdTris);
+        double inputArea = psdPatch.Area(), meshArea = MarkedArea(mesh, BoundaryRegion.Psd);
+        output.WriteLine($"PSD area: input {inputArea:F4} µm², marked {meshArea:F4} µm² ({100 * (meshArea / inputArea - 1):F2} %)");
+        Assert.InRange(meshArea / inputArea, 0.95, 1.05);
+        // located on it: every vertex of a PSD-marked face lies on the input PSD patch (up to a lattice spacing at its rim)
+        var onPatch = new SurfaceLocator(psdPatch);
+        double worst = 0;
+        for (int f = 0; f < mesh.BoundaryFaceCount; f++)
+        {
+            if (mesh.FaceMarkers[f] != BoundaryRegion.Psd) continue;
+            for (int k = 0; k < 3; k++)
+            {
+                int v = 3 * mesh.BoundaryFaces[3 * f + k];
+                worst = Math.Max(worst, onPatch.Closest(mesh.Vertices[v], mesh.Vertices[v + 1], mesh.Vertices[v + 2]).Distance);
+            }
+        }
+        output.WriteLine($"largest distance of a PSD-face vertex from the input PSD patch: {worst:F4} µm");
+        Assert.True(worst < h, $"PSD face vertex {worst} µm from the input patch");
+        Assert.Equal(surface.Area(), mesh.BoundarySurface().Area(), 0.02 * surface.Area());
     }
 }
