@@ -115,4 +115,60 @@ public class RegressionTests
         Assert.True(fit.RSquared > 0.999999);
         Assert.Throws<ArgumentException>(() => LinearRegression.Ols([x1, x1.Select(v => 2 * v + 1).ToArray()], y));
     }
+
+    [Fact]
+    public void Huber_MatchesNumpyReference_OnFixtureAndOnOutliers()
+    {
+        var data = Fixture();
+        var cases = new (string Name, double[][] X, double[] Y, string[] Names)[]
+        {
+            ("huber_peak_on_volume_neck", [data["volume_um3"], data["neck_length_um"]], data["peak_ca_um"], ["volume_um3", "neck_length_um"]),
+            ("huber_outliers", [Reference("huber_outliers").GetProperty("x").EnumerateArray().Select(e => e.GetDouble()).ToArray()],
+                Reference("huber_outliers").GetProperty("y").EnumerateArray().Select(e => e.GetDouble()).ToArray(), ["x"]),
+        };
+        foreach (var (name, x, y, names) in cases)
+        {
+            var fit = RobustRegression.Huber(x, y, names);
+            var r = Reference(name);
+            Near(r.GetProperty("scale").GetDouble(), fit.Scale, 1e-8, $"{name} scale");
+            var coefs = r.GetProperty("coefficients").EnumerateArray().ToArray();
+            for (int j = 0; j < coefs.Length; j++)
+            {
+                var c = fit.Coefficients[j];
+                Near(coefs[j].GetProperty("estimate").GetDouble(), c.Estimate, 1e-8, $"{name} {c.Name} estimate");
+                Near(coefs[j].GetProperty("se").GetDouble(), c.StandardError, 1e-7, $"{name} {c.Name} se");
+                Near(coefs[j].GetProperty("ci_low").GetDouble(), c.CiLow, 1e-7, $"{name} {c.Name} ci low");
+                Near(coefs[j].GetProperty("ci_high").GetDouble(), c.CiHigh, 1e-7, $"{name} {c.Name} ci high");
+            }
+        }
+        // With 4 gross outliers among 30 points the Huber slope stays at the true 0.5; OLS is pulled away.
+        var (_, xo, yo, _) = cases[1];
+        var huber = RobustRegression.Huber(xo, yo);
+        var ols = LinearRegression.Ols(xo, yo);
+        Assert.True(huber["x0"].CiLow < 0.5 && huber["x0"].CiHigh > 0.5);
+        Assert.True(Math.Abs(huber["x0"].Estimate - 0.5) < Math.Abs(ols["x0"].Estimate - 0.5) / 3);
+        Assert.True(huber.Weights.Count(w => w < 0.5) >= 4);
+    }
+
+    [Fact]
+    public void PearsonBootstrap_IntervalIsNearTheFisherInterval_ForBivariateNormalData()
+    {
+        var rng = new Random(5);
+        int n = 400;
+        var x = new double[n];
+        var y = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double a = ShapeStudy.Core.RandomExtensions.StandardNormal(rng), b = ShapeStudy.Core.RandomExtensions.StandardNormal(rng);
+            x[i] = a;
+            y[i] = 0.6 * a + 0.8 * b;
+        }
+        var fisher = Correlation.Pearson(x, y);
+        var boot = Correlation.PearsonBootstrap(x, y, 2000, new Random(1));
+        Assert.Equal(fisher.Rho, boot.Rho);
+        Assert.Equal(fisher.PValue, boot.PValue);
+        Assert.True(Math.Abs(boot.CiLow - fisher.CiLow) < 0.02 && Math.Abs(boot.CiHigh - fisher.CiHigh) < 0.02,
+            $"bootstrap [{boot.CiLow}, {boot.CiHigh}] vs Fisher [{fisher.CiLow}, {fisher.CiHigh}]");
+        Assert.True(boot.CiLow < 0.6 && boot.CiHigh > 0.6);
+    }
 }

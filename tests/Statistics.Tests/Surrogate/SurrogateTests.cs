@@ -216,15 +216,17 @@ public class SurrogateFitTests
     [Fact]
     public void IndependentAndPcaBases_AgreeOnSmoothTimeCourses()
     {
+        // Every third time point (11 outputs) keeps the 11 independent fits cheap.
+        static double[] Coarse(double[] theta) => RiseDecay(theta).Where((_, i) => i % 3 == 0).ToArray();
         var design = LatinHypercube.Design(Priors, 40, seed: 4);
-        var outputs = design.Select(RiseDecay).ToArray();
+        var outputs = design.Select(Coarse).ToArray();
         var gp = new GaussianProcessOptions(Restarts: 2);
         var pca = TimeCourseSurrogate.Fit(design, outputs, new SurrogateOptions(gp));
         var ind = TimeCourseSurrogate.Fit(design, outputs, new SurrogateOptions(gp, Basis: SurrogateBasis.Independent));
         Assert.True(pca.Processes.Count < 10, $"PCA kept {pca.Processes.Count} components");
-        Assert.Equal(31, ind.Processes.Count);
+        Assert.Equal(11, ind.Processes.Count);
         var held = LatinHypercube.Design(Priors, 20, seed: 77);
-        var truth = held.Select(RiseDecay).ToArray();
+        var truth = held.Select(Coarse).ToArray();
         var vp = pca.Validate(held, truth);
         var vi = ind.Validate(held, truth);
         Assert.True(vp.RelativeRmse < 0.1 && vi.RelativeRmse < 0.1, $"PCA {vp.RelativeRmse}, independent {vi.RelativeRmse}");

@@ -111,6 +111,46 @@ def residualize(v, covs):
     return v - X @ beta
 
 
+def normal_two_sided_p(z):
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def mad(r):
+    return np.median(np.abs(r - np.median(r))) / 0.6744897501960817
+
+
+def huber(cols, y, names, c=1.345):
+    """Huber M-estimator by IRLS (MAD scale re-estimated each iteration, OLS start), H1 sandwich covariance."""
+    n = len(y)
+    X = np.column_stack([np.ones(n)] + cols)
+    p = X.shape[1]
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    for it in range(200):
+        r = y - X @ beta
+        s = mad(r)
+        u = np.abs(r / s)
+        w = np.where(u <= c, 1.0, c / np.maximum(u, 1e-300))
+        sw = np.sqrt(w)
+        new, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+        change = np.max(np.abs(new - beta) / (np.abs(new) + 1e-12))
+        beta = new
+        if change < 1e-10:
+            break
+    r = y - X @ beta
+    u = r / s
+    psi = np.clip(u, -c, c)
+    d = (np.abs(u) <= c).astype(float)
+    m = d.mean()
+    K = 1 + p / n * d.var() / m ** 2
+    cov = K ** 2 * (psi @ psi / (n - p)) / m ** 2 * s ** 2 * np.linalg.inv(X.T @ X)
+    se = np.sqrt(np.diag(cov))
+    zc = NormalDist().inv_cdf(0.975)
+    return {"scale": s, "coefficients": [
+        {"name": nm, "estimate": beta[j], "se": se[j], "p": normal_two_sided_p(beta[j] / se[j]),
+         "ci_low": beta[j] - zc * se[j], "ci_high": beta[j] + zc * se[j]}
+        for j, nm in enumerate(["intercept"] + names)]}
+
+
 # Seeded synthetic spines: peak Ca falls with volume; neck length correlates with volume and adds its own effect.
 rng = np.random.default_rng(81125)
 n = 36
@@ -137,6 +177,12 @@ out = {
     "partial_peak_neck_given_volume": pearson(residualize(L, [v]), residualize(y, [v]), k=1),
     "partial_peak_neck_given_volume_head": pearson(residualize(L, [v, h]), residualize(y, [v, h]), k=2),
 }
+out["huber_peak_on_volume_neck"] = huber([v, L], y, ["volume_um3", "neck_length_um"])
+# A line with gross outliers: OLS is pulled away, Huber is not.
+xo = np.round(np.linspace(0, 10, 30), 4)
+yo = np.round(2.0 + 0.5 * xo + rng.normal(0, 0.2, 30), 4)
+yo[[3, 11, 19, 26]] += np.array([6.0, 8.0, -7.0, 9.0])
+out["huber_outliers"] = dict(huber([xo], yo, ["x"]), x=xo.tolist(), y=yo.tolist())
 with open(os.path.join(here, "regression_reference.json"), "w") as fh:
     json.dump(out, fh, indent=1, default=float)
-print(json.dumps({k: (v.get("r") if "r" in v else v["r2"]) for k, v in out.items()}))
+print(json.dumps({k: (v.get("r") if "r" in v else v.get("r2", v.get("scale"))) for k, v in out.items()}))
