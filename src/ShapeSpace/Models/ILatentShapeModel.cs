@@ -36,6 +36,15 @@ public static class ShVectors
         return fit.Coefficients.AsSpan(0, RealSphericalHarmonics.Count(lmax)).ToArray();
     }
 
+    /// <summary>The first (lmax + 1)² entries of a coefficient vector (its truncation to degree <paramref name="lmax"/>).</summary>
+    public static double[] Truncate(double[] coefficients, int lmax)
+    {
+        ArgumentNullException.ThrowIfNull(coefficients);
+        int count = RealSphericalHarmonics.Count(lmax);
+        if (lmax < 0 || count > coefficients.Length) throw new ArgumentOutOfRangeException(nameof(lmax), $"vector of {coefficients.Length} coefficients cannot be truncated to lmax {lmax}");
+        return coefficients.AsSpan(0, count).ToArray();
+    }
+
     /// <summary>
     /// An aligned-frame shape (centroid at the origin, identity rotation) from a coefficient vector of length
     /// (lmax + 1)² (µm). Fit-error fields are NaN, the shape counts as star-shaped (a radial function always is), and

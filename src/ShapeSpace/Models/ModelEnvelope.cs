@@ -7,11 +7,17 @@ namespace ShapeStudy.ShapeSpace;
 /// <summary>
 /// The on-disk form of a saved model: compact UTF-8 JSON
 /// <c>{"format":"…","sha256":"…","payload":{…}}</c> where sha256 is the SHA-256 of the payload's exact JSON bytes.
-/// Doubles are written in shortest round-trip form, so a reloaded model is bit-identical to the saved one.
+/// Doubles are written in shortest round-trip form (NaN and ±Infinity as strings), so a reloaded model is bit-identical
+/// to the saved one.
 /// </summary>
 public static class ModelEnvelope
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false, IncludeFields = false };
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = false,
+        IncludeFields = false,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Serializes <paramref name="payload"/> and wraps it; returns the envelope bytes and the payload hash.</summary>
     public static (byte[] Bytes, string Sha256) Wrap<T>(string format, T payload)

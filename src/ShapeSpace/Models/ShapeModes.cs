@@ -54,7 +54,7 @@ public sealed class ShapeModes : ILatentShapeModel
 
     /// <summary>
     /// Fits <paramref name="modes"/> modes (1 ≤ modes ≤ n − 1, and only modes with positive variance) to n ≥ 2
-    /// coefficient vectors of length (lmax + 1)² (µm, aligned frames; use <see cref="ShVectors.Truncate"/>). Mode signs
+    /// coefficient vectors of length (lmax + 1)² (µm, aligned frames; use <see cref="ShVectors.Truncate(ShCoefficients, int)"/>). Mode signs
     /// are fixed so that each mode's largest-magnitude entry is positive.
     /// </summary>
     public static ShapeModes Fit(IReadOnlyList<double[]> vectors, int lmax, int modes, IReadOnlyList<string>? ids = null)
