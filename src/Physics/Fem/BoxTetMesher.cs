@@ -68,8 +68,9 @@ public static class BoxTetMesher
 
     /// <summary>
     /// A ball of radius <paramref name="radiusUm"/> (µm) centred at the origin: the Kuhn mesh of [−1, 1]³ with
-    /// 2·<paramref name="halfCells"/> cells per side, each vertex p mapped to R·p·‖p‖∞/‖p‖₂ (boundary vertices land on the
-    /// sphere). All boundary faces carry <paramref name="marker"/>.
+    /// 2·<paramref name="halfCells"/> cells per side, mapped so that the inner cube ‖p‖∞ ≤ ½ only scales by R and the
+    /// shell blends linearly (in ‖p‖∞) from the cube surface to the sphere: q = R·((1 − β) p + β p ‖p‖∞/‖p‖₂) with
+    /// β = 2‖p‖∞ − 1 outside the inner cube. Boundary vertices land on the sphere; all boundary faces carry <paramref name="marker"/>.
     /// </summary>
     public static TetMesh Ball(int halfCells, double radiusUm = 1, int marker = BoundaryRegion.Membrane)
     {
@@ -80,7 +81,8 @@ public static class BoxTetMesher
         {
             double x = v[i], y = v[i + 1], z = v[i + 2];
             double n2 = Math.Sqrt(x * x + y * y + z * z), ninf = Math.Max(Math.Abs(x), Math.Max(Math.Abs(y), Math.Abs(z)));
-            double s = n2 > 0 ? radiusUm * ninf / n2 : 0;
+            double beta = Math.Max(0, 2 * ninf - 1);
+            double s = radiusUm * ((1 - beta) + (n2 > 0 ? beta * ninf / n2 : 0));
             v[i] = x * s; v[i + 1] = y * s; v[i + 2] = z * s;
         }
         return new TetMesh(v, cube.Tetrahedra, cube.TetRegions, cube.BoundaryFaces, cube.FaceMarkers);

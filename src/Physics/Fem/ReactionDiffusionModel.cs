@@ -58,13 +58,16 @@ public enum TimeScheme
 /// <summary>Linear solver for the Newton systems.</summary>
 public enum LinearSolverKind
 {
-    /// <summary>Direct LU for ≤ 400 unknowns; otherwise CG + IC(0) when the
+    /// <summary>Direct LU for ≤ 400 unknowns; otherwise CG + diagonal IC (Eisenstat) when the
     /// Jacobian is symmetric, BiCGStab + ILU(0) when not.</summary>
     Auto,
     /// <summary>Conjugate gradients with Jacobi (diagonal) preconditioning (symmetric Jacobians only).</summary>
     CgJacobi,
     /// <summary>Conjugate gradients with incomplete Cholesky IC(0) (symmetric Jacobians only).</summary>
     CgIncompleteCholesky,
+    /// <summary>Conjugate gradients with diagonal incomplete Cholesky applied by Eisenstat's trick (symmetric Jacobians only;
+    /// about one matrix–vector product per iteration, see <see cref="EisenstatConjugateGradient"/>).</summary>
+    CgEisenstat,
     /// <summary>BiCGStab with ILU(0) (any Jacobian).</summary>
     BiCgStabIlu,
     /// <summary>Dense LU with partial pivoting (small systems).</summary>

@@ -131,6 +131,7 @@ public static class ReactionDiffusionSolver
         private DenseLu? _cachedLu;
         private bool _cachedSym;
         private double[]? _scratch;
+        private EisenstatConjugateGradient? _cachedE;
 
         public Integrator(ReactionDiffusionSystem sys, TimeIntegrationOptions o, int[]? tetComp, double[]? init)
         {
@@ -362,6 +363,16 @@ public static class ReactionDiffusionSolver
             }
         }
 
+        private IPreconditioner Preconditioner(LinearSolverKind kind, CsrMatrix j)
+        {
+            try
+            {
+                _cachedP ??= kind == LinearSolverKind.CgJacobi ? new JacobiPreconditioner(j) : new IncompleteLu(j, kind == LinearSolverKind.CgIncompleteCholesky);
+            }
+            catch (InvalidOperationException) { _cachedP = new JacobiPreconditioner(j); }
+            return _cachedP;
+        }
+
         private bool SolveLinear(double t, double[] u, double a, double[] b, double[] x)
         {
             CsrMatrix j;
@@ -371,21 +382,21 @@ public static class ReactionDiffusionSolver
                 j = _sys.Jacobian(t, u, a);
                 _assemblies++;
                 _cachedJ = j; _cachedA = _sys.IsLinear ? a : double.NaN;
-                _cachedP = null; _cachedLu = null;
+                _cachedP = null; _cachedLu = null; _cachedE = null;
                 _cachedSym = _sys.IsSymmetric(j);
             }
             j = _cachedJ!;
             var kind = _o.LinearSolver;
             if (kind == LinearSolverKind.Auto)
-                kind = _n <= AutoDirectUnknowns ? LinearSolverKind.Direct : _cachedSym ? LinearSolverKind.CgIncompleteCholesky : LinearSolverKind.BiCgStabIlu;
-            if ((kind == LinearSolverKind.CgJacobi || kind == LinearSolverKind.CgIncompleteCholesky) && !_cachedSym) kind = LinearSolverKind.BiCgStabIlu;
+                kind = _n <= AutoDirectUnknowns ? LinearSolverKind.Direct : _cachedSym ? LinearSolverKind.CgEisenstat : LinearSolverKind.BiCgStabIlu;
+            if ((kind == LinearSolverKind.CgJacobi || kind == LinearSolverKind.CgIncompleteCholesky || kind == LinearSolverKind.CgEisenstat) && !_cachedSym) kind = LinearSolverKind.BiCgStabIlu;
+            if (kind == LinearSolverKind.CgEisenstat)
+            {
+                try { _cachedE ??= new EisenstatConjugateGradient(j); }
+                catch (InvalidOperationException) { kind = LinearSolverKind.CgJacobi; }
+            }
             if (kind != LinearSolverKind.Direct)
             {
-                try
-                {
-                    _cachedP ??= kind == LinearSolverKind.CgJacobi ? new JacobiPreconditioner(j) : new IncompleteLu(j, kind == LinearSolverKind.CgIncompleteCholesky);
-                }
-                catch (InvalidOperationException) { _cachedP = new JacobiPreconditioner(j); }
                 double rtol = _o.LinearRelativeTolerance;
                 if (_sys.IsLinear)
                 {
@@ -396,9 +407,9 @@ public static class ReactionDiffusionSolver
                     double bn = VectorOps.Norm(b, _n);
                     if (bn > 0) rtol = Math.Min(0.5, rtol * VectorOps.Norm(_scratch, _n) / bn);
                 }
-                var res = kind == LinearSolverKind.BiCgStabIlu
-                    ? KrylovSolvers.BiCgStab(j, b, x, _cachedP, rtol, _o.MaxLinearIterations)
-                    : KrylovSolvers.ConjugateGradient(j, b, x, _cachedP, rtol, _o.MaxLinearIterations);
+                var res = kind == LinearSolverKind.CgEisenstat ? _cachedE!.Solve(b, x, rtol, _o.MaxLinearIterations)
+                    : kind == LinearSolverKind.BiCgStabIlu ? KrylovSolvers.BiCgStab(j, b, x, Preconditioner(kind, j), rtol, _o.MaxLinearIterations)
+                    : KrylovSolvers.ConjugateGradient(j, b, x, Preconditioner(kind, j), rtol, _o.MaxLinearIterations);
                 _linear += res.Iterations;
                 if (res.Converged) return true;
                 if (_n > _o.DirectMaxUnknowns) return false;
