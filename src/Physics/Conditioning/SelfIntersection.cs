@@ -25,23 +25,28 @@ public static class SelfIntersection
         var tree = new TriangleTree(p, t);
         var perTriangle = new List<int>?[m];
         int found = 0;
-        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, () => new Stack<int>(64), (i, _, stack) =>
+        int chunk = Math.Max(64, m / (8 * Environment.ProcessorCount));
+        Parallel.For(0, (m + chunk - 1) / chunk, block =>
         {
-            if (Volatile.Read(ref found) >= limit) return stack;
-            List<int>? hits = null;
-            tree.Query(i, stack, j =>
+            var stack = new int[128];
+            var candidates = new List<int>(64);
+            int end = Math.Min(m, (block + 1) * chunk);
+            for (int i = block * chunk; i < end; i++)
             {
-                if (j <= i) return;
-                if (Intersect(p, t, i, j)) (hits ??= new List<int>()).Add(j);
-            });
-            if (hits != null)
-            {
-                hits.Sort();
-                perTriangle[i] = hits;
-                Interlocked.Add(ref found, hits.Count);
+                if (Volatile.Read(ref found) >= limit) return;
+                candidates.Clear();
+                tree.Overlapping(i, ref stack, candidates);
+                List<int>? hits = null;
+                foreach (int j in candidates)
+                    if (j > i && Intersect(p, t, i, j)) (hits ??= new List<int>()).Add(j);
+                if (hits != null)
+                {
+                    hits.Sort();
+                    perTriangle[i] = hits;
+                    Interlocked.Add(ref found, hits.Count);
+                }
             }
-            return stack;
-        }, _ => { });
+        });
         var result = new List<(int, int)>();
         for (int i = 0; i < m && result.Count < limit; i++)
             if (perTriangle[i] is { } list)
@@ -222,16 +227,16 @@ internal sealed class TriangleTree
         return node;
     }
 
-    /// <summary>Calls <paramref name="visit"/> for every triangle whose box overlaps triangle <paramref name="tri"/>'s box.</summary>
-    public void Query(int tri, Stack<int> stack, Action<int> visit)
+    /// <summary>Appends to <paramref name="into"/> every triangle whose box overlaps triangle <paramref name="tri"/>'s box.</summary>
+    public void Overlapping(int tri, ref int[] stack, List<int> into)
     {
         double x0 = box[6 * tri], y0 = box[6 * tri + 1], z0 = box[6 * tri + 2];
         double x1 = box[6 * tri + 3], y1 = box[6 * tri + 4], z1 = box[6 * tri + 5];
-        stack.Clear();
-        stack.Push(0);
-        while (stack.Count > 0)
+        int top = 0;
+        stack[top++] = 0;
+        while (top > 0)
         {
-            int n = stack.Pop();
+            int n = stack[--top];
             int o = 6 * n;
             if (nb[o] > x1 || nb[o + 3] < x0 || nb[o + 1] > y1 || nb[o + 4] < y0 || nb[o + 2] > z1 || nb[o + 5] < z0)
                 continue;
@@ -242,10 +247,15 @@ internal sealed class TriangleTree
                     int j = order[i];
                     if (box[6 * j] > x1 || box[6 * j + 3] < x0 || box[6 * j + 1] > y1 || box[6 * j + 4] < y0
                         || box[6 * j + 2] > z1 || box[6 * j + 5] < z0) continue;
-                    visit(j);
+                    into.Add(j);
                 }
             }
-            else { stack.Push(nl[n]); stack.Push(nr[n]); }
+            else
+            {
+                if (top + 2 > stack.Length) Array.Resize(ref stack, 2 * stack.Length);
+                stack[top++] = nl[n];
+                stack[top++] = nr[n];
+            }
         }
     }
 }
