@@ -166,7 +166,8 @@ public static class MarchingCubes
         {
             PlaneStep(cur, other, inside, dir, start, nbr, tStart, tList, tris, Damping);
             (cur, other) = (other, cur);
-            RestoreVolume(cur, inside, dir, tris, t, targetVolume);
+            // Intermediate rounds only need the volume roughly right; the last one restores it to 1e-10.
+            RestoreVolume(cur, inside, dir, tris, t, targetVolume, it == iterations - 1 ? 1e-10 : 1e-4);
         }
         if (!ReferenceEquals(cur, v)) Array.Copy(cur, v, v.Length);
     }
@@ -180,7 +181,7 @@ public static class MarchingCubes
     /// few secant steps on the (nearly linear) volume V(δ); when the clamp makes the target unreachable (e.g. a single
     /// voxel) the closest reachable volume is kept.
     /// </summary>
-    private static void RestoreVolume(double[] v, double[] inside, double[] dir, int[] tris, double[] t, double target)
+    private static void RestoreVolume(double[] v, double[] inside, double[] dir, int[] tris, double[] t, double target, double relativeTolerance)
     {
         int nv = t.Length;
         for (int i = 0; i < nv; i++)
@@ -190,7 +191,7 @@ public static class MarchingCubes
             t[i] = ((v[k] - inside[k]) * dx + (v[k + 1] - inside[k + 1]) * dy + (v[k + 2] - inside[k + 2]) * dz) / (dx * dx + dy * dy + dz * dz);
         }
         double d0 = 0, f0 = SignedVolume(v, tris) - target;
-        double tol = 1e-10 * Math.Abs(target);
+        double tol = relativeTolerance * Math.Abs(target);
         if (Math.Abs(f0) <= tol) return;
         double d1 = f0 > 0 ? -0.01 : 0.01;
         Shift(v, inside, dir, t, d1);
@@ -237,7 +238,11 @@ public static class MarchingCubes
         int[] tStart, int[] tList, int[] tris, double damping)
     {
         int nv = from.Length / 3;
-        Parallel.For(0, (nv + 4095) / 4096, chunk =>
+        int chunks = (nv + 4095) / 4096;
+        if (chunks <= 2) { for (int c = 0; c < chunks; c++) Chunk(c); } // small surfaces: no parallel overhead
+        else Parallel.For(0, chunks, Chunk);
+
+        void Chunk(int chunk)
         {
             int end = Math.Min(nv, (chunk + 1) * 4096);
             for (int i = chunk * 4096; i < end; i++)
@@ -277,7 +282,7 @@ public static class MarchingCubes
                 to[k + 1] = iy + t2 * dy;
                 to[k + 2] = iz + t2 * dz;
             }
-        });
+        }
     }
 
     private static (int[] Start, int[] Triangles) IncidentTriangles(int nv, int[] tris)
