@@ -200,31 +200,55 @@ public static class TetRefinement
             for (int i = 0; i < 4; i++)
                 for (int j = i + 1; j < 4; j++)
                     if (Greater(p, v[i], v[j], v[ba], v[bb])) { ba = i; bb = j; }
-            int x0 = Math.Min(v[ba], v[bb]), x3 = Math.Max(v[ba], v[bb]);
+            int ea = v[ba], eb = v[bb];
             int c = -1, d = -1;
             for (int i = 0; i < 4; i++)
                 if (i != ba && i != bb) { if (c < 0) c = v[i]; else d = v[i]; }
-            // x2 is chosen so that x0–x2 is the greatest edge of face (x0, x1, x2) when possible, else so that x1–x3 is
-            // the greatest edge of face (x1, x2, x3).
-            int x1, x2;
-            bool x0c = Greater(p, x0, c, x0, d) && Greater(p, x0, c, c, d);
-            bool x0d = Greater(p, x0, d, x0, c) && Greater(p, x0, d, c, d);
-            if (x0d) { x1 = c; x2 = d; }
-            else if (x0c) { x1 = d; x2 = c; }
-            else if (Greater(p, c, x3, d, x3)) { x1 = c; x2 = d; }
-            else { x1 = d; x2 = c; }
+            // Marked edges of the two faces off the refinement edge: their greatest edges (the same for both tetrahedra
+            // sharing a face). Opposite marks (ea–x, eb–y, x ≠ y) are Maubach tag 3 with order (ea, y, x, eb); planar marks
+            // (ea–x, eb–x) are tag 2 with order (ea, x, eb, other). Adjacent marks have no Maubach form: tag 4 is
+            // (ea, eb, c, d) with both marks c–d, tag 5 is (x0, x1, x2, x3) with marks x0–x2 and x2–x3 (see Bisect).
+            var (m1a, m1b) = GreatestOfFace(p, ea, c, d);
+            var (m2a, m2b) = GreatestOfFace(p, eb, c, d);
+            int x1From1 = m1a == ea ? m1b : m1b == ea ? m1a : -1;  // other end of face-1 mark when it touches ea
+            int x1From2 = m2a == eb ? m2b : m2b == eb ? m2a : -1;  // other end of face-2 mark when it touches eb
+            int x0, x1, x2, x3;
+            byte k;
+            if (x1From1 >= 0 && x1From2 >= 0 && x1From1 != x1From2) { x0 = ea; x1 = x1From2; x2 = x1From1; x3 = eb; k = 3; }
+            else if (x1From1 >= 0 && x1From2 >= 0) { x0 = ea; x1 = x1From1; x2 = eb; x3 = x1From1 == c ? d : c; k = 2; }
+            else if (x1From1 >= 0) { x0 = ea; x1 = eb; x2 = x1From1; x3 = x1From1 == c ? d : c; k = 5; }
+            else if (x1From2 >= 0) { x0 = eb; x1 = ea; x2 = x1From2; x3 = x1From2 == c ? d : c; k = 5; }
+            else { x0 = ea; x1 = eb; x2 = c; x3 = d; k = 4; }
             order[4 * t] = x0; order[4 * t + 1] = x1; order[4 * t + 2] = x2; order[4 * t + 3] = x3;
-            tag[t] = 3;
+            tag[t] = k;
         });
         return new Labels(order, tag);
     }
 
-    /// <summary>True when edge (a, b) is greater than edge (c, d): longer, or equally long and lexicographically greater
-    /// in (smaller index, larger index).</summary>
+    private static (int, int) GreatestOfFace(double[] p, int a, int b, int c)
+    {
+        (int, int) best = (a, b);
+        if (Greater(p, a, c, best.Item1, best.Item2)) best = (a, c);
+        if (Greater(p, b, c, best.Item1, best.Item2)) best = (b, c);
+        return best;
+    }
+
+    /// <summary>
+    /// True when edge (a, b) is greater than edge (c, d) in the global edge order: longer (lengths equal to a relative
+    /// 1e-9 count as equal, so lattice edges that differ by rounding tie), then — between equally long edges — the one
+    /// more aligned with x, then with y (so all tetrahedra of a lattice-like mesh around an edge agree on it, which keeps
+    /// the closure local), then lexicographically greater in (smaller index, larger index).
+    /// </summary>
     private static bool Greater(double[] p, int a, int b, int c, int d)
     {
         double l1 = Dist2(p, a, b), l2 = Dist2(p, c, d);
-        if (l1 != l2) return l1 > l2;
+        double tol = 1e-9 * Math.Max(l1, l2);
+        if (Math.Abs(l1 - l2) > tol) return l1 > l2;
+        double x1 = Math.Abs(p[3 * a] - p[3 * b]), x2 = Math.Abs(p[3 * c] - p[3 * d]);
+        double ltol = 1e-9 * Math.Sqrt(Math.Max(l1, l2));
+        if (Math.Abs(x1 - x2) > ltol) return x1 > x2;
+        double y1 = Math.Abs(p[3 * a + 1] - p[3 * b + 1]), y2 = Math.Abs(p[3 * c + 1] - p[3 * d + 1]);
+        if (Math.Abs(y1 - y2) > ltol) return y1 > y2;
         int a1 = Math.Min(a, b), b1 = Math.Max(a, b), a2 = Math.Min(c, d), b2 = Math.Max(c, d);
         return a1 != a2 ? a1 > a2 : b1 > b2;
     }
@@ -279,7 +303,7 @@ public static class TetRefinement
             _limit = 64 * m + 1_000_000;
         }
 
-        /// <summary>Sign (+1/−1) of the permutation taking <paramref name="stored"/> (positively oriented) to <paramref name="order"/>.</summary>
+        /// <summary>Sign (+1/−1) of the permutation taking <paramref name="stored"/> to <paramref name="order"/> (same vertex set).</summary>
         private static int PermutationSign(ReadOnlySpan<int> stored, ReadOnlySpan<int> order)
         {
             Span<int> pos = stackalloc int[4];
@@ -299,30 +323,54 @@ public static class TetRefinement
             int k = _tag[t];
             Span<int> o = stackalloc int[4];
             for (int i = 0; i < 4; i++) o[i] = _order[4 * t + i];
-            int a = o[0], b = o[k];
+            // the refinement edge is a–b; the first child keeps a, the second keeps b
+            int a = o[0], b = k <= 3 ? o[k] : o[1];
             bool created = !_mid.TryGetValue(EdgeKey(a, b), out int z);
             if (created) z = NewMidpoint(a, b);
             int s = NewTet();
-            byte nextTag = (byte)(k > 1 ? k - 1 : 3);
-            // child 1: x_k replaced by z; child 2: (x1, …, x_k, z, x_{k+1}, …, x3)
-            _order[4 * t + k] = z;
-            int w = 0;
-            for (int i = 1; i <= k; i++) _order[4 * s + w++] = o[i];
-            _order[4 * s + w++] = z;
-            for (int i = k + 1; i < 4; i++) _order[4 * s + w++] = o[i];
+            Span<int> c1 = stackalloc int[4], c2 = stackalloc int[4];
+            byte nextTag;
+            if (k <= 3)
+            {
+                // Maubach: (x0, …, x_{k−1}, z, x_{k+1}, …, x3) and (x1, …, x_k, z, x_{k+1}, …, x3), tag k − 1 (3 after 1)
+                o.CopyTo(c1);
+                c1[k] = z;
+                int w = 0;
+                for (int i = 1; i <= k; i++) c2[w++] = o[i];
+                c2[w++] = z;
+                for (int i = k + 1; i < 4; i++) c2[w++] = o[i];
+                nextTag = (byte)(k > 1 ? k - 1 : 3);
+            }
+            else
+            {
+                // Adjacent type, bisected with every new face marked at the edge opposite the new vertex: each child's
+                // refinement edge is the mark of the face it inherits, and both children are planar (Maubach tag 2).
+                if (k == 4) { c1[0] = o[2]; c1[1] = o[0]; c1[2] = o[3]; c1[3] = z; }
+                else { c1[0] = o[0]; c1[1] = o[3]; c1[2] = o[2]; c1[3] = z; }
+                c2[0] = o[2]; c2[1] = o[1]; c2[2] = o[3]; c2[3] = z;
+                nextTag = 2;
+            }
+            // orientation: the first child is a permutation of (o with b replaced by z), the second of (o with a replaced by z)
+            Span<int> base1 = stackalloc int[4], base2 = stackalloc int[4];
+            o.CopyTo(base1); o.CopyTo(base2);
+            base1[k <= 3 ? k : 1] = z;
+            base2[0] = z;
+            sbyte sign = _sign[t];
+            for (int i = 0; i < 4; i++) { _order[4 * t + i] = c1[i]; _order[4 * s + i] = c2[i]; }
             _tag[t] = nextTag; _tag[s] = nextTag;
-            _sign[s] = (sbyte)((k & 1) == 0 ? _sign[t] : -_sign[t]);
+            _sign[t] = (sbyte)(sign * PermutationSign(base1, c1));
+            _sign[s] = (sbyte)(sign * PermutationSign(base2, c2));
             _region[s] = _region[t];
             _root[s] = _root[t];
             // adjacency: b leaves t for s; the vertices other than a and b gain s; z gains both
             _adj[b].Remove(t);
             _adj[b].Add(s);
-            for (int i = 1; i < 4; i++)
-                if (i != k) _adj[o[i]].Add(s);
+            for (int i = 0; i < 4; i++)
+                if (o[i] != a && o[i] != b) _adj[o[i]].Add(s);
             _adj[z].Add(t); _adj[z].Add(s);
             // boundary faces containing the bisected edge
-            for (int i = 1; i < 4; i++)
-                if (i != k) SplitFace(a, b, o[i], z);
+            for (int i = 0; i < 4; i++)
+                if (o[i] != a && o[i] != b) SplitFace(a, b, o[i], z);
             if (created)
             {
                 // every other tetrahedron around edge (a, b) now has a hanging midpoint

@@ -1,9 +1,10 @@
 using ShapeStudy.Core;
 using ShapeStudy.Physics.Tetrahedral;
+using Xunit.Abstractions;
 
 namespace ShapeStudy.Physics.Tests.Tetrahedral;
 
-public class TetRefinementTests
+public class TetRefinementTests(ITestOutputHelper output)
 {
     private static double MarkedArea(TetMesh mesh, int marker)
     {
@@ -98,6 +99,38 @@ public class TetRefinementTests
                 Assert.Equal(F(r.Mesh.Vertices[3 * v], r.Mesh.Vertices[3 * v + 1], r.Mesh.Vertices[3 * v + 2]), fine[v], 12);
             for (int t = 0; t < r.Mesh.TetCount; t++)
                 Assert.InRange(r.ParentTet[t], 0, coarse.TetCount - 1);
+        }
+    }
+
+    [Fact]
+    public void LocalRefinementAtThePsdOfTheStuffedRealSpineKeepsConformityVolumeMarkersAndAngles()
+    {
+        var (surface, markers, _) = IsosurfaceStuffingTests.RealSpine();
+        var mesh = IsosurfaceStuffing.Mesh(surface, markers, new StuffingOptions { LatticeSpacingUm = 0.1 });
+        var q0 = TetMeshQuality.Measure(mesh);
+        double volume = q0.VolumeUm3, psd = MarkedArea(mesh, BoundaryRegion.Psd), membrane = MarkedArea(mesh, BoundaryRegion.Membrane);
+        output.WriteLine($"round 0: {mesh.TetCount} tets, dihedral [{q0.MinDihedralDeg:F2}, {q0.MaxDihedralDeg:F2}]°");
+        for (int round = 1; round <= 5; round++)
+        {
+            // mark every tetrahedron with a vertex on a PSD face (the influx patch, where an estimator would refine)
+            var onPsd = new bool[mesh.VertexCount];
+            for (int f = 0; f < mesh.BoundaryFaceCount; f++)
+                if (mesh.FaceMarkers[f] == BoundaryRegion.Psd)
+                    for (int k = 0; k < 3; k++) onPsd[mesh.BoundaryFaces[3 * f + k]] = true;
+            var marked = new List<int>();
+            for (int t = 0; t < mesh.TetCount; t++)
+                for (int i = 0; i < 4; i++)
+                    if (onPsd[mesh.Tetrahedra[4 * t + i]]) { marked.Add(t); break; }
+            int before = mesh.TetCount;
+            mesh = TetRefinement.Refine(mesh, marked.ToArray());
+            var q = TetMeshQuality.Measure(mesh);
+            output.WriteLine($"round {round}: {marked.Count} marked, {before} → {mesh.TetCount} tets, dihedral [{q.MinDihedralDeg:F2}, {q.MaxDihedralDeg:F2}]°, radius ratio min {q.MinRadiusRatio:F3}");
+            Assert.True(q.IsValid, q.ToString());
+            Assert.Equal(volume, q.VolumeUm3, 1e-12 * volume);
+            Assert.Equal(psd, MarkedArea(mesh, BoundaryRegion.Psd), 1e-12 * psd);
+            Assert.Equal(membrane, MarkedArea(mesh, BoundaryRegion.Membrane), 1e-12 * membrane);
+            Assert.True(q.MinDihedralDeg >= 4.0, $"round {round}: min dihedral {q.MinDihedralDeg}");
+            Assert.True(q.MaxDihedralDeg <= 172.0, $"round {round}: max dihedral {q.MaxDihedralDeg}");
         }
     }
 }
