@@ -201,6 +201,14 @@ public enum SimulationModel
     /// ∂c/∂t = D∇²c − k·c inside the shape, −D ∂c/∂n = J on the boundary for 0 ≤ t &lt; pulse.
     /// </summary>
     DiffusionDecay,
+
+    /// <summary>The same diffusion–decay problem solved with P1 finite elements on the shape's tetrahedral mesh (influx on
+    /// the PSD faces); needs <c>meshing.volume: tetrahedral</c>.</summary>
+    DiffusionDecayFem,
+
+    /// <summary>The spine Ca²⁺ model after Bell et al. 2019 (buffers, PSD influx, PMCA/NCX/leak, optional spine apparatus with
+    /// SERCA) with P1 finite elements on the tetrahedral mesh; needs <c>meshing.volume: tetrahedral</c>.</summary>
+    CalciumSpine,
 }
 
 /// <summary>

@@ -35,6 +35,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     internal static readonly PriorSpec DefaultPrior = new PriorSpec.Uniform(0.01, 1.0);
 
     private readonly List<ManifestError> _errors = [];
+    private MeshVolume _meshVolume = MeshVolume.Surface;
 
     public IReadOnlyList<ManifestError> Errors => _errors;
 
@@ -61,6 +62,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var segmentation = ReadSegmentation(m);
         var shapeSpace = ReadShapeSpace(m);
         var meshing = ReadMeshing(m);
+        _meshVolume = meshing.Volume;
         var simulation = ReadSimulation(m);
         var fit = ReadFit(m);
         var statistics = ReadStatistics(m);
@@ -323,7 +325,10 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var d = SimulationSettings.Default;
         var s = root.OptionalSection("simulation", SimulationKeys);
         if (s is null) return d;
-        var model = ReadChoice(s, "model", d.Model, ("diffusion_decay", SimulationModel.DiffusionDecay));
+        var model = ReadChoice(s, "model", d.Model, ("diffusion_decay", SimulationModel.DiffusionDecay),
+            ("diffusion_decay_fem", SimulationModel.DiffusionDecayFem), ("calcium_spine", SimulationModel.CalciumSpine));
+        if (model != SimulationModel.DiffusionDecay && _meshVolume != MeshVolume.Tetrahedral && s.Get("model") is { } modelNode)
+            Error(modelNode, s.PathOf("model"), $"simulation.model '{Text(modelNode)}' is a finite-element model and needs meshing.volume: tetrahedral (got meshing.volume: {_meshVolume.ToString().ToLowerInvariant()}); set meshing.volume: tetrahedral or use model: diffusion_decay");
         int errorsBefore = _errors.Count;
         double duration = ReadNumber(s, "duration_ms", d.DurationMs, NumberRule.Positive("ms"));
         bool durationValid = _errors.Count == errorsBefore;
@@ -343,20 +348,28 @@ internal sealed partial class Validator(string file, string baseDirectory)
             Error(s.Node, s.PathOf("dt_ms"), $"the default dt_ms ({Format(dt)}) exceeds duration_ms ({Format(duration)}); set dt_ms <= duration_ms");
         }
         int maxVoxels = ReadInteger(s, "max_voxels", d.MaxVoxels, 100, 2_000_000);
-        var parameters = ReadParameters(s);
+        var parameters = ReadParameters(s, model);
         return new SimulationSettings(model, duration, dt, maxVoxels, parameters);
     }
 
-    private SimulationParameters ReadParameters(Section simulation)
+    private SimulationParameters ReadParameters(Section simulation, SimulationModel model)
     {
         var d = SimulationParameters.Default;
-        var s = simulation.OptionalSection("parameters", SimulationParameters.Names);
+        var keys = model == SimulationModel.CalciumSpine
+            ? SimulationParameters.Names.Concat(CalciumSpineKeys.All.Select(k => k.Key)).ToArray()
+            : SimulationParameters.Names.ToArray();
+        var s = simulation.OptionalSection("parameters", keys);
         if (s is null) return d;
+        var extra = new SortedDictionary<string, ParameterSpec>(StringComparer.Ordinal);
+        if (model == SimulationModel.CalciumSpine)
+            foreach (var (key, positive) in CalciumSpineKeys.All)
+                if (s.Get(key) is not null)
+                    extra[key] = ReadParameter(s, key, new ParameterSpec.Fixed(0), positive ? NumberRule.Positive("units in the key's suffix") : NumberRule.NonNegative("units in the key's suffix"));
         var result = new SimulationParameters(
             ReadParameter(s, SimulationParameters.DName, d.DUm2PerMs, NumberRule.Positive("µm²/ms")),
             ReadParameter(s, SimulationParameters.DecayName, d.DecayPerMs, NumberRule.NonNegative("1/ms")),
             ReadParameter(s, SimulationParameters.InfluxName, d.InfluxUmUmPerMs, NumberRule.NonNegative("µM·µm/ms")),
-            ReadParameter(s, SimulationParameters.PulseName, d.PulseMs, NumberRule.Positive("ms")));
+            ReadParameter(s, SimulationParameters.PulseName, d.PulseMs, NumberRule.Positive("ms"))) { ModelParameters = extra };
         long count = result.Count;
         if (count > ManifestLoader.MaxParameterSets)
             Error(s.Node, s.Path, $"the sweep expands to {count} parameter sets; at most {ManifestLoader.MaxParameterSets} are allowed");
