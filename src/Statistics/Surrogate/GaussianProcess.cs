@@ -452,11 +452,12 @@ public sealed class GaussianProcess
     /// <summary>In-place lower Cholesky factorization of the symmetric matrix whose lower triangle is in <paramref name="a"/> (row-major n × n); zeroes the upper triangle.</summary>
     internal static bool Cholesky(double[] a, int n)
     {
+        var span = a.AsSpan();
         for (int j = 0; j < n; j++)
         {
             int rj = j * n;
-            double s = a[rj + j];
-            for (int k = 0; k < j; k++) s -= a[rj + k] * a[rj + k];
+            var rowJ = span.Slice(rj, j);
+            double s = a[rj + j] - Dot(rowJ, rowJ);
             if (!(s > 0)) return false;
             double ljj = Math.Sqrt(s);
             a[rj + j] = ljj;
@@ -464,9 +465,7 @@ public sealed class GaussianProcess
             for (int i = j + 1; i < n; i++)
             {
                 int ri = i * n;
-                double t = a[ri + j];
-                for (int k = 0; k < j; k++) t -= a[ri + k] * a[rj + k];
-                a[ri + j] = t * inv;
+                a[ri + j] = (a[ri + j] - Dot(span.Slice(ri, j), rowJ)) * inv;
             }
             for (int k = j + 1; k < n; k++) a[rj + k] = 0;
         }
@@ -476,26 +475,28 @@ public sealed class GaussianProcess
     /// <summary>K⁻¹ (full, row-major) from its lower Cholesky factor.</summary>
     private static double[] CholeskyInverse(double[] l, int n)
     {
-        // L⁻¹ (lower), then K⁻¹ = L⁻ᵀ L⁻¹.
-        var li = new double[n * n];
+        // Row c of mt is column c of L⁻¹ (so mt is upper triangular); then K⁻¹ = L⁻ᵀ L⁻¹ has [K⁻¹]_ij = Σ_{k ≥ max(i,j)} mt_ik mt_jk.
+        // Both loops are dot products of contiguous row segments.
+        var mt = new double[n * n];
+        var ls = l.AsSpan();
+        var ms = mt.AsSpan();
         for (int c = 0; c < n; c++)
         {
+            int rc = c * n;
             for (int i = c; i < n; i++)
             {
-                double t = i == c ? 1 : 0;
                 int ri = i * n;
-                for (int j = c; j < i; j++) t -= l[ri + j] * li[j * n + c];
-                li[ri + c] = t / l[ri + i];
+                double t = (i == c ? 1 : 0) - Dot(ls.Slice(ri + c, i - c), ms.Slice(rc + c, i - c));
+                mt[rc + i] = t / l[ri + i];
             }
         }
         var kInv = new double[n * n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j <= i; j++)
             {
-                double s = 0;
-                for (int k = i; k < n; k++) s += li[k * n + i] * li[k * n + j];
-                kInv[i * n + j] = s;
-                kInv[j * n + i] = s;
+                double v = Dot(ms.Slice(i * n + i, n - i), ms.Slice(j * n + i, n - i));
+                kInv[i * n + j] = v;
+                kInv[j * n + i] = v;
             }
         return kInv;
     }
