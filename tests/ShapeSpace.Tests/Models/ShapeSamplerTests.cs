@@ -132,6 +132,29 @@ public class ShapeSamplerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ImpossibleRanges_GiveEveryAttemptARecordedReason_AndStopAtTheBudget()
+    {
+        var impossible = new PlausibleRanges(1e6, 2e6, 0, 1e12, 0, 1e6, 0, 1e6, 0, 1);
+        var spec = new SamplingSpec(ShapeSamplingKind.Gaussian, Count: 3, MaxAttemptsPerVariant: 2);
+        var batch = ShapeSampler.Sample(Modes.Value, spec, new SamplingContext(8), new ShapeValidator(impossible, Subdivisions: 2));
+        Assert.Empty(batch.Accepted);
+        Assert.Equal(6, batch.Rejected.Count);
+        Assert.Equal(6, batch.Rejected.Select(r => (r.Recipe.Index, r.Recipe.Attempt)).Distinct().Count());
+        foreach (var r in batch.Rejected)
+            Assert.True(r.Check!.Reason!.StartsWith("implausible: volume_um3", StringComparison.Ordinal)
+                        || r.Check.Reason.StartsWith("self_intersection", StringComparison.Ordinal), r.Check.Reason);
+    }
+
+    [Fact]
+    public void RadialVolume_MatchesTheReconstructedMesh()
+    {
+        var mean = Modes.Value.MeanShape();
+        double quadrature = ShVectors.RadialVolume(mean, Lmax);
+        double mesh = ShVectors.ToShape(mean, Lmax).Reconstruct(6, inInputFrame: false).SignedVolume();
+        Assert.True(Math.Abs(quadrature / mesh - 1) < 0.005, $"{quadrature} vs {mesh}");
+    }
+
+    [Fact]
     public void Validator_NamesTheReasonForEachRejection()
     {
         var v = new ShapeValidator(null);
