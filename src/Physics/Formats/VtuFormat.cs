@@ -10,7 +10,8 @@ namespace ShapeStudy.Physics;
 /// VTK XML unstructured grids (.vtu; coordinates in µm). Writes one piece with Float64 points, Int64 connectivity and
 /// offsets, UInt8 types and Int32 cell data <c>marker</c>, as ascii or as base64 raw binary (header_type UInt64, no
 /// compression); reads ascii and base64 raw DataArrays (UInt32 or UInt64 headers, either byte order) of triangle and
-/// tetrahedron cells. Compressed and appended data are refused with a clear error.
+/// tetrahedron cells, uncompressed or zlib-compressed (meshio's default). LZMA and appended data are refused with a clear
+/// error.
 /// </summary>
 public static class VtuFormat
 {
@@ -112,8 +113,13 @@ public static class VtuFormat
         int Line(XObject o) => o is IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
         if (root.Name.LocalName != "VTKFile" || (string?)root.Attribute("type") != "UnstructuredGrid")
             throw FormatIo.AtLine(path, Line(root), "not a VTK XML UnstructuredGrid file (root must be <VTKFile type=\"UnstructuredGrid\">)");
+        bool zlib = false;
         if (root.Attribute("compressor") is XAttribute comp)
-            throw FormatIo.AtLine(path, Line(root), $"compressed data ({comp.Value}) is not supported; write the file uncompressed");
+        {
+            if (comp.Value != "vtkZLibDataCompressor")
+                throw FormatIo.AtLine(path, Line(root), $"compressed data ({comp.Value}) is not supported; only vtkZLibDataCompressor and uncompressed data are");
+            zlib = true;
+        }
         bool bigEndian = (string?)root.Attribute("byte_order") == "BigEndian";
         string header = (string?)root.Attribute("header_type") ?? "UInt32";
         if (header is not ("UInt32" or "UInt64")) throw FormatIo.AtLine(path, Line(root), $"unsupported header_type '{header}'");
@@ -123,18 +129,18 @@ public static class VtuFormat
         var piece = pieces[0];
         int np = IntAttr(path, piece, "NumberOfPoints", Line), nc = IntAttr(path, piece, "NumberOfCells", Line);
         var pointsEl = piece.Element("Points")?.Element("DataArray") ?? throw FormatIo.AtLine(path, Line(piece), "missing <Points><DataArray>");
-        var points = Values(path, pointsEl, 3L * np, bigEndian, header, Line);
+        var points = Values(path, pointsEl, 3L * np, bigEndian, header, zlib, Line);
         var cells = piece.Element("Cells") ?? throw FormatIo.AtLine(path, Line(piece), "missing <Cells>");
         XElement Named(XElement parent, string name) =>
             parent.Elements("DataArray").FirstOrDefault(e => (string?)e.Attribute("Name") == name)
             ?? throw FormatIo.AtLine(path, Line(parent), $"missing DataArray '{name}'");
         var offsetsEl = Named(cells, "offsets");
-        var offs = Ints(path, offsetsEl, Values(path, offsetsEl, nc, bigEndian, header, Line), Line);
+        var offs = Ints(path, offsetsEl, Values(path, offsetsEl, nc, bigEndian, header, zlib, Line), Line);
         long connCount = nc == 0 ? 0 : offs[^1];
         var connEl = Named(cells, "connectivity");
-        var conn = Ints(path, connEl, Values(path, connEl, connCount, bigEndian, header, Line), Line);
+        var conn = Ints(path, connEl, Values(path, connEl, connCount, bigEndian, header, zlib, Line), Line);
         var typesEl = Named(cells, "types");
-        var types = Ints(path, typesEl, Values(path, typesEl, nc, bigEndian, header, Line), Line);
+        var types = Ints(path, typesEl, Values(path, typesEl, nc, bigEndian, header, zlib, Line), Line);
         var offsets = new int[nc + 1];
         for (int c = 0; c < nc; c++)
         {
@@ -143,7 +149,7 @@ public static class VtuFormat
         }
         int[]? markers = null;
         var markerEl = piece.Element("CellData")?.Elements("DataArray").FirstOrDefault(e => (string?)e.Attribute("Name") == UnstructuredGrid.MarkerName);
-        if (markerEl is not null) markers = Ints(path, markerEl, Values(path, markerEl, nc, bigEndian, header, Line), Line);
+        if (markerEl is not null) markers = Ints(path, markerEl, Values(path, markerEl, nc, bigEndian, header, zlib, Line), Line);
         var g = new UnstructuredGrid { Points = points, Types = types, Offsets = offsets, Connectivity = conn, Markers = markers };
         return g.ToContent(path);
     }
@@ -168,7 +174,7 @@ public static class VtuFormat
         return r;
     }
 
-    private static double[] Values(string path, XElement e, long count, bool bigEndian, string header, Func<XObject, int> line)
+    private static double[] Values(string path, XElement e, long count, bool bigEndian, string header, bool zlib, Func<XObject, int> line)
     {
         string name = (string?)e.Attribute("Name") ?? "(unnamed)";
         string type = (string?)e.Attribute("type") ?? throw FormatIo.AtLine(path, line(e), $"DataArray '{name}' has no type");
@@ -196,29 +202,9 @@ public static class VtuFormat
         if (format != "binary")
             throw FormatIo.AtLine(path, line(e), $"DataArray '{name}': format '{format}' is not supported (ascii and binary are)");
         int hsize = header == "UInt64" ? 8 : 4;
-        byte[] bytes;
-        string text = e.Value.Trim();
-        try { bytes = Convert.FromBase64String(text); }
-        catch (FormatException)
-        {
-            // The header may be encoded separately (its own padded base64 group) from the data.
-            int hchars = (hsize + 2) / 3 * 4;
-            try
-            {
-                var h = Convert.FromBase64String(text[..Math.Min(hchars, text.Length)]);
-                var d = Convert.FromBase64String(text[Math.Min(hchars, text.Length)..]);
-                bytes = [.. h.AsSpan(0, Math.Min(hsize, h.Length)), .. d];
-            }
-            catch (FormatException) { throw FormatIo.AtLine(path, line(e), $"DataArray '{name}' is not valid base64"); }
-        }
-        if (bytes.Length < hsize) throw FormatIo.AtLine(path, line(e), $"DataArray '{name}': binary data shorter than its header");
-        ulong declared = hsize == 8
-            ? (bigEndian ? BinaryPrimitives.ReadUInt64BigEndian(bytes) : BinaryPrimitives.ReadUInt64LittleEndian(bytes))
-            : (bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes));
         long need = count * size;
-        if ((long)declared != need || bytes.Length - hsize < need)
-            throw FormatIo.AtLine(path, line(e), $"DataArray '{name}': {need} bytes expected ({count} values of {type}), header declares {declared} and {bytes.Length - hsize} are present");
-        var b = bytes.AsSpan(hsize);
+        byte[] bytes = zlib ? Inflate(path, e, name, hsize, bigEndian, need, line) : Raw(path, e, name, hsize, bigEndian, need, line);
+        var b = bytes.AsSpan();
         for (int i = 0; i < count; i++)
         {
             var x = b.Slice(i * size, size);
@@ -238,5 +224,69 @@ public static class VtuFormat
             if (!double.IsFinite(r[i])) throw FormatIo.AtLine(path, line(e), $"DataArray '{name}' value {i} is not finite");
         }
         return r;
+    }
+
+    private static ulong Header(ReadOnlySpan<byte> b, int hsize, bool bigEndian) => hsize == 8
+        ? (bigEndian ? BinaryPrimitives.ReadUInt64BigEndian(b) : BinaryPrimitives.ReadUInt64LittleEndian(b))
+        : (bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b));
+
+    /// <summary>Uncompressed base64: (byte count header, data), encoded together or as two base64 groups.</summary>
+    private static byte[] Raw(string path, XElement e, string name, int hsize, bool bigEndian, long need, Func<XObject, int> line)
+    {
+        byte[] bytes;
+        string text = e.Value.Trim();
+        try { bytes = Convert.FromBase64String(text); }
+        catch (FormatException)
+        {
+            int hchars = (hsize + 2) / 3 * 4;
+            try
+            {
+                var h = Convert.FromBase64String(text[..Math.Min(hchars, text.Length)]);
+                var d = Convert.FromBase64String(text[Math.Min(hchars, text.Length)..]);
+                bytes = [.. h.AsSpan(0, Math.Min(hsize, h.Length)), .. d];
+            }
+            catch (FormatException) { throw FormatIo.AtLine(path, line(e), $"DataArray '{name}' is not valid base64"); }
+        }
+        if (bytes.Length < hsize) throw FormatIo.AtLine(path, line(e), $"DataArray '{name}': binary data shorter than its header");
+        ulong declared = Header(bytes, hsize, bigEndian);
+        if ((long)declared != need || bytes.Length - hsize < need)
+            throw FormatIo.AtLine(path, line(e), $"DataArray '{name}': {need} bytes expected, the header declares {declared} and {bytes.Length - hsize} are present");
+        return bytes[hsize..(int)(hsize + need)];
+    }
+
+    /// <summary>zlib-compressed base64: header (blocks, block size, last block size, compressed sizes…) then the blocks,
+    /// each part base64-encoded on its own.</summary>
+    private static byte[] Inflate(string path, XElement e, string name, int hsize, bool bigEndian, long need, Func<XObject, int> line)
+    {
+        string text = e.Value.Trim();
+        InvalidDataException Bad(string what) => FormatIo.AtLine(path, line(e), $"DataArray '{name}': {what}");
+        static int Chars(int bytes) => (bytes + 2) / 3 * 4;
+        try
+        {
+            var first = Convert.FromBase64String(text[..Math.Min(Chars(hsize), text.Length)]);
+            if (first.Length < hsize) throw Bad("compressed header truncated");
+            long blocks = (long)Header(first, hsize, bigEndian);
+            if (blocks < 0 || blocks > 1 << 24) throw Bad($"{blocks} compressed blocks is out of range");
+            int headerBytes = (int)((3 + blocks) * hsize);
+            int headerChars = Chars(headerBytes);
+            if (headerChars > text.Length) throw Bad("compressed header truncated");
+            var head = Convert.FromBase64String(text[..headerChars]);
+            var data = Convert.FromBase64String(text[headerChars..]);
+            var result = new byte[need];
+            int at = 0, src = 0;
+            for (int k = 0; k < blocks; k++)
+            {
+                long csize = (long)Header(head.AsSpan((3 + k) * hsize), hsize, bigEndian);
+                if (csize < 0 || src + csize > data.Length) throw Bad($"compressed block {k} runs past the data");
+                using var z = new System.IO.Compression.ZLibStream(new MemoryStream(data, src, (int)csize), System.IO.Compression.CompressionMode.Decompress);
+                int got;
+                while (at < need && (got = z.Read(result, at, (int)(need - at))) > 0) at += got;
+                src += (int)csize;
+            }
+            if (at != need) throw Bad($"{need} bytes expected, {at} decompressed");
+            return result;
+        }
+        catch (FormatException) { throw Bad("is not valid base64"); }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith(path, StringComparison.Ordinal)) { throw Bad($"corrupt zlib data ({ex.Message})"); }
     }
 }
