@@ -13,7 +13,7 @@ namespace ShapeStudy.Physics;
 /// <param name="Topology">Edge topology and Euler characteristic of <see cref="Mesh"/> (default without a mesh).</param>
 /// <param name="Error">Why no mesh was produced (e.g. the label has no voxels), else null.</param>
 public sealed record LabelSurface(int Label, long VoxelCount, double VoxelVolume, TriangleMesh? Mesh, double EnclosedVolume,
-    double Area, MeshTopologyReport Topology, string? Error)
+    double Area, SurfaceCheckReport Topology, string? Error)
 {
     /// <summary>(EnclosedVolume − VoxelVolume) / VoxelVolume; NaN without a mesh.</summary>
     public double VolumeError => Mesh is null || VoxelVolume == 0 ? double.NaN : (EnclosedVolume - VoxelVolume) / VoxelVolume;
@@ -57,7 +57,7 @@ public static class LabelSurfaces
             {
                 var mask = Crop(labels, T.CreateTruncating(label), box);
                 var mesh = MarchingCubes.Extract(mask, relaxationIterations);
-                var topology = MeshTopology.Of(mesh);
+                var topology = SurfaceCheck.Of(mesh);
                 result[i] = new LabelSurface(label, box.Count, box.Count * voxel, mesh, mesh.SignedVolume(), mesh.Area(), topology, null);
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OutOfMemoryException)

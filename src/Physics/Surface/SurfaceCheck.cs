@@ -2,7 +2,7 @@ using ShapeStudy.Core;
 
 namespace ShapeStudy.Physics;
 
-/// <summary>Edge and vertex counts of a triangle surface (see <see cref="MeshTopology.Of"/>).</summary>
+/// <summary>Edge and vertex counts of a triangle surface (see <see cref="SurfaceCheck.Of"/>).</summary>
 /// <param name="Vertices">Vertices referenced by at least one triangle.</param>
 /// <param name="Edges">Distinct undirected edges.</param>
 /// <param name="Triangles">Triangles.</param>
@@ -10,7 +10,7 @@ namespace ShapeStudy.Physics;
 /// <param name="NonManifoldEdges">Edges used by more than two triangles.</param>
 /// <param name="MisorientedEdges">Edges used by two triangles traversing it in the same direction.</param>
 /// <param name="Components">Vertex-connected components of the triangles.</param>
-public readonly record struct MeshTopologyReport(int Vertices, int Edges, int Triangles, int BoundaryEdges, int NonManifoldEdges,
+public readonly record struct SurfaceCheckReport(int Vertices, int Edges, int Triangles, int BoundaryEdges, int NonManifoldEdges,
     int MisorientedEdges, int Components)
 {
     /// <summary>Euler characteristic V − E + F (2 per sphere-like closed component, 2 − 2g for genus g).</summary>
@@ -21,10 +21,10 @@ public readonly record struct MeshTopologyReport(int Vertices, int Edges, int Tr
 }
 
 /// <summary>Fast edge topology of triangle surfaces (sorting of packed edge keys, no hash maps).</summary>
-public static class MeshTopology
+public static class SurfaceCheck
 {
     /// <summary>Counts edges, boundary / non-manifold / misoriented edges and components of <paramref name="mesh"/>.</summary>
-    public static MeshTopologyReport Of(TriangleMesh mesh)
+    public static SurfaceCheckReport Of(TriangleMesh mesh)
     {
         var t = mesh.Triangles;
         int nt = t.Length / 3, nv = mesh.VertexCount;
@@ -66,6 +66,6 @@ public static class MeshTopology
         }
         int components = 0;
         for (int i = 0; i < nv; i++) if (used[i] && Find(i) == i) components++;
-        return new MeshTopologyReport(vertices, edges, nt, boundary, nonManifold, misoriented, components);
+        return new SurfaceCheckReport(vertices, edges, nt, boundary, nonManifold, misoriented, components);
     }
 }
