@@ -15,7 +15,9 @@ public static class MeshAngleImprovement
     /// Runs <paramref name="rounds"/> rounds of: sliver removal (a triangle with an angle below 20° loses its shortest
     /// edge by a collapse when that edge is under half the next one, or its longest edge by a flip when it is a cap with
     /// an angle above 120°; each only when the smallest angle around it rises, the link condition holds and no normal
-    /// turns beyond the feature angle), <see cref="FlipEdges(TriangleMesh, double)"/> and
+    /// turns beyond the feature angle; a valence-3 vertex is dissolved, its three triangles becoming one, when that raises
+    /// the smallest angle and the new triangle lies within the feature angle of the old ones),
+    /// <see cref="FlipEdges(TriangleMesh, double)"/> and
     /// <see cref="Relocate(TriangleMesh, double)"/>. Topology (genus, components) is unchanged; sliver collapses remove
     /// vertices.
     /// </summary>
@@ -24,7 +26,7 @@ public static class MeshAngleImprovement
         var wm = new WorkingMesh(mesh);
         for (int r = 0; r < rounds; r++)
         {
-            int collapses = CollapseSlivers(wm, featureAngleDeg);
+            int collapses = CollapseSlivers(wm, featureAngleDeg) + RemoveValenceThree(wm, featureAngleDeg);
             int flips = FlipSweeps(wm, featureAngleDeg);
             int moves = RelocateSweep(wm, featureAngleDeg);
             if (collapses == 0 && flips == 0 && moves == 0) break;
@@ -108,6 +110,67 @@ public static class MeshAngleImprovement
             }
         }
         return changes;
+    }
+
+    internal static int RemoveValenceThree(WorkingMesh wm, double featureAngleDeg)
+    {
+        double cosFeature = Math.Cos(featureAngleDeg * Math.PI / 180);
+        var p = wm.P;
+        int removed = 0;
+        Span<int> ring = stackalloc int[3];
+        for (int v = 0; v < wm.VertexCount; v++)
+        {
+            var tris = wm.VT[v];
+            if (tris.Count != 3) continue;
+            // Ring in fan order: in each triangle (v, x, y) the edge x → y; chain them.
+            int t0 = tris[0];
+            var (x0, y0) = AfterVertex(wm, t0, v);
+            ring[0] = x0; ring[1] = y0;
+            int third = -1;
+            foreach (int t in tris)
+            {
+                var (x, y) = AfterVertex(wm, t, v);
+                if (x == y0) third = y;
+            }
+            if (third < 0 || third == x0 || third == y0) continue;
+            ring[2] = third;
+            if (wm.VT[ring[0]].Count <= 3 || wm.VT[ring[1]].Count <= 3 || wm.VT[ring[2]].Count <= 3) continue;
+            // The triangle (a, b, c) must not exist already (that would close a tetrahedron-like pocket).
+            bool exists = false;
+            foreach (int t in wm.VT[ring[0]])
+            {
+                int i = 3 * t;
+                if (wm.T[i] != v && wm.T[i + 1] != v && wm.T[i + 2] != v
+                    && (wm.T[i] == ring[1] || wm.T[i + 1] == ring[1] || wm.T[i + 2] == ring[1])
+                    && (wm.T[i] == ring[2] || wm.T[i + 1] == ring[2] || wm.T[i + 2] == ring[2])) exists = true;
+            }
+            if (exists) continue;
+            double before = 180;
+            var n = Unit(MeshGeometry.Normal(p, ring[0], ring[1], ring[2]));
+            if (Dot(n, n) == 0) continue;
+            bool ok = true;
+            foreach (int t in tris)
+            {
+                int i = 3 * t;
+                before = Math.Min(before, MeshGeometry.MinAngleDeg(p, wm.T[i], wm.T[i + 1], wm.T[i + 2]));
+                var old = Unit(MeshGeometry.Normal(p, wm.T[i], wm.T[i + 1], wm.T[i + 2]));
+                if (Dot(old, old) > 0 && Dot(old, n) < cosFeature) ok = false;
+            }
+            if (!ok || MeshGeometry.MinAngleDeg(p, ring[0], ring[1], ring[2]) <= before) continue;
+            int keep = tris[0], drop1 = tris[1], drop2 = tris[2];
+            wm.RemoveTriangle(drop1);
+            wm.RemoveTriangle(drop2);
+            wm.SetTriangle(keep, ring[0], ring[1], ring[2]);
+            removed++;
+        }
+        return removed;
+    }
+
+    private static (int X, int Y) AfterVertex(WorkingMesh wm, int t, int v)
+    {
+        int i = 3 * t;
+        int k = wm.T[i] == v ? 0 : wm.T[i + 1] == v ? 1 : 2;
+        return (wm.T[i + (k + 1) % 3], wm.T[i + (k + 2) % 3]);
     }
 
     private static double MaxAngleDeg(double[] p, int a, int b, int c)

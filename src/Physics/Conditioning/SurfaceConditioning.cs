@@ -22,6 +22,8 @@ public enum SmoothingMethod
 /// normal offset (default true).</param>
 /// <param name="MaxHoleEdges">Largest boundary loop (edges) closed by repair; larger holes are an error (default 256).</param>
 /// <param name="FeatureAngleDeg">Dihedral angle (degrees) above which edges count as features for flips and relocation (default 30).</param>
+/// <param name="SmoothFolds">Locally smooth folded spots (spikes, crumples: a triangle normal more than 75° from its
+/// vertex normal) before decimation and angle improvement (default true; <see cref="MeshSmoothing.SmoothFolds"/>).</param>
 public sealed record ConditioningOptions(
     SmoothingMethod Smoothing = SmoothingMethod.Taubin,
     int SmoothingIterations = 10,
@@ -29,7 +31,8 @@ public sealed record ConditioningOptions(
     bool ImproveAngles = true,
     bool PreserveVolume = true,
     int MaxHoleEdges = 256,
-    double FeatureAngleDeg = 30)
+    double FeatureAngleDeg = 30,
+    bool SmoothFolds = true)
 {
     /// <summary>The defaults: Taubin ×10, no decimation, angle improvement, volume preserved, holes up to 256 edges closed.</summary>
     public static ConditioningOptions Default { get; } = new();
@@ -117,6 +120,12 @@ public static class SurfaceConditioning
                 current = Stage(current, "feature-preserving smoothing", m => MeshSmoothing.FeaturePreserving(m, options.SmoothingIterations));
         }
         Resolve("after smoothing");
+        if (options.SmoothFolds)
+        {
+            int folded = 0;
+            current = Stage(current, "fold smoothing", m => { var r = MeshSmoothing.SmoothFolds(m); folded = r.FoldedVertices; return r.Mesh; });
+            if (folded > 0) repairs.Add($"smoothed {folded} folded vertices (a triangle normal more than 75° from the vertex normal)");
+        }
         if (options.TargetEdgeUm is { } target)
             current = Stage(current, "decimation", m => MeshDecimation.Decimate(m, target));
         if (options.ImproveAngles)
