@@ -92,37 +92,39 @@ public sealed class CsrMatrix
     }
 
     /// <summary>y = A x (x and y of length RowCount, distinct arrays).</summary>
-    public void Multiply(double[] x, double[] y)
+    public unsafe void Multiply(double[] x, double[] y)
     {
         if (x.Length < RowCount || y.Length < RowCount) throw new ArgumentException("vector shorter than the matrix");
-        var rp = RowPointers; var ci = ColumnIndices; var v = Values;
         ForBlocks(Blocks, (lo, hi) =>
         {
-            for (int i = lo; i < hi; i++)
-            {
-                double s = 0;
-                for (int k = rp[i]; k < rp[i + 1]; k++) s += v[k] * x[ci[k]];
-                y[i] = s;
-            }
+            fixed (int* rp = RowPointers, ci = ColumnIndices)
+            fixed (double* v = Values, xp = x, yp = y)
+                for (int i = lo; i < hi; i++)
+                {
+                    double s = 0;
+                    for (int k = rp[i], end = rp[i + 1]; k < end; k++) s += v[k] * xp[ci[k]];
+                    yp[i] = s;
+                }
         });
     }
 
     /// <summary>y = A x and returns x·y (one pass; distinct arrays).</summary>
-    public double MultiplyDot(double[] x, double[] y)
+    public unsafe double MultiplyDot(double[] x, double[] y)
     {
         if (x.Length < RowCount || y.Length < RowCount) throw new ArgumentException("vector shorter than the matrix");
-        var rp = RowPointers; var ci = ColumnIndices; var v = Values;
         var partial = new double[Blocks.Length - 1];
         ForBlocks(Blocks, (lo, hi) =>
         {
             double acc = 0;
-            for (int i = lo; i < hi; i++)
-            {
-                double s = 0;
-                for (int k = rp[i]; k < rp[i + 1]; k++) s += v[k] * x[ci[k]];
-                y[i] = s;
-                acc += s * x[i];
-            }
+            fixed (int* rp = RowPointers, ci = ColumnIndices)
+            fixed (double* v = Values, xp = x, yp = y)
+                for (int i = lo; i < hi; i++)
+                {
+                    double s = 0;
+                    for (int k = rp[i], end = rp[i + 1]; k < end; k++) s += v[k] * xp[ci[k]];
+                    yp[i] = s;
+                    acc += s * xp[i];
+                }
             partial[Array.BinarySearch(Blocks, lo)] = acc;
         });
         double sum = 0;

@@ -296,7 +296,7 @@ public sealed class DenseLu
 public sealed class EisenstatConjugateGradient
 {
     private readonly CsrMatrix _a;
-    private readonly double[] _d, _s, _e; // d̃, √d̃, aᵢᵢ − 2d̃ᵢ
+    private readonly double[] _d, _dInv, _s, _e; // d̃, 1/d̃, √d̃, aᵢᵢ − 2d̃ᵢ
     private readonly int[] _blocks, _lowStart, _highEnd;
 
     /// <summary>Diagonal shift α (relative) that was needed for positive pivots (0 when none).</summary>
@@ -330,7 +330,7 @@ public sealed class EisenstatConjugateGradient
                 while (k < rp[i + 1] && ci[k] < _blocks[b + 1]) k++;
                 _highEnd[i] = k;
             }
-        _d = new double[n]; _s = new double[n]; _e = new double[n];
+        _d = new double[n]; _dInv = new double[n]; _s = new double[n]; _e = new double[n];
         double shift = 0;
         while (true)
         {
@@ -347,7 +347,7 @@ public sealed class EisenstatConjugateGradient
             if (shift > 1e3) throw new InvalidOperationException("diagonal incomplete Cholesky failed even with a large diagonal shift");
         }
         Shift = shift;
-        for (int i = 0; i < n; i++) { _s[i] = Math.Sqrt(_d[i]); _e[i] = v[dp[i]] - 2 * _d[i]; }
+        for (int i = 0; i < n; i++) { _s[i] = Math.Sqrt(_d[i]); _dInv[i] = 1 / _d[i]; _e[i] = v[dp[i]] - 2 * _d[i]; }
     }
 
     private void ForBlocks(Action<int, int> body)
@@ -357,39 +357,44 @@ public sealed class EisenstatConjugateGradient
     }
 
     /// <summary>out = Â y = S (t + (D̃+L)⁻¹(S y + E t)) with t = (D̃+Lᵀ)⁻¹ S y; returns y·out.</summary>
-    private double Operator(double[] y, double[] t, double[] result)
+    private unsafe double Operator(double[] y, double[] t, double[] w, double[] result)
     {
-        var rp = _a.RowPointers; var ci = _a.ColumnIndices; var v = _a.Values; var dp = _a.DiagonalPositions;
-        ForBlocks((lo, hi) =>
-        {
-            for (int i = hi - 1; i >= lo; i--)
-            {
-                double s = _s[i] * y[i];
-                for (int k = dp[i] + 1; k < _highEnd[i]; k++) s -= v[k] * t[ci[k]];
-                t[i] = s / _d[i];
-            }
-        });
         var partial = new double[_blocks.Length - 1];
         ForBlocks((lo, hi) =>
         {
-            double acc = 0;
-            for (int i = lo; i < hi; i++)
+            fixed (int* rp = _a.RowPointers, ci = _a.ColumnIndices, dp = _a.DiagonalPositions, ls = _lowStart, he = _highEnd)
+            fixed (double* v = _a.Values, tp = t, wp = w, yp = y, rs = result, d = _dInv, sq = _s, e = _e)
             {
-                double s = _s[i] * y[i] + _e[i] * t[i];
-                for (int k = rp[i]; k < _lowStart[i]; k++) s += v[k] * t[ci[k]];
-                for (int k = _highEnd[i]; k < rp[i + 1]; k++) s += v[k] * t[ci[k]];
-                for (int k = _lowStart[i]; k < dp[i]; k++) s -= v[k] * result[ci[k]];
-                result[i] = s / _d[i]; // w, still unscaled
+                for (int i = hi - 1; i >= lo; i--)
+                {
+                    double s = sq[i] * yp[i];
+                    for (int k = dp[i] + 1, end = he[i]; k < end; k++) s -= v[k] * tp[ci[k]];
+                    tp[i] = s * d[i];
+                }
             }
-            for (int i = lo; i < hi; i++)
-            {
-                double r = _s[i] * (t[i] + result[i]);
-                acc += y[i] * r;
-            }
-            partial[Array.BinarySearch(_blocks, lo)] = acc;
         });
-        // the second loop above needed all w of the block first; scale now (w is overwritten per block only)
-        VectorOps.Apply(_a.RowCount, (lo, hi) => { for (int i = lo; i < hi; i++) result[i] = _s[i] * (t[i] + result[i]); });
+        // barrier: the forward sweep reads t of the other blocks through the couplings between blocks
+        ForBlocks((lo, hi) =>
+        {
+            fixed (int* rp = _a.RowPointers, ci = _a.ColumnIndices, dp = _a.DiagonalPositions, ls = _lowStart, he = _highEnd)
+            fixed (double* v = _a.Values, tp = t, wp = w, yp = y, rs = result, d = _dInv, sq = _s, e = _e)
+            {
+                double acc = 0;
+                for (int i = lo; i < hi; i++)
+                {
+                    double s = sq[i] * yp[i] + e[i] * tp[i];
+                    for (int k = rp[i], end = ls[i]; k < end; k++) s += v[k] * tp[ci[k]];
+                    for (int k = he[i], end = rp[i + 1]; k < end; k++) s += v[k] * tp[ci[k]];
+                    for (int k = ls[i], end = dp[i]; k < end; k++) s -= v[k] * wp[ci[k]];
+                    double wi = s * d[i];
+                    wp[i] = wi;
+                    double r = sq[i] * (tp[i] + wi);
+                    rs[i] = r;
+                    acc += yp[i] * r;
+                }
+                partial[Array.BinarySearch(_blocks, lo)] = acc;
+            }
+        });
         double sum = 0;
         foreach (var p in partial) sum += p;
         return sum;
@@ -400,7 +405,7 @@ public sealed class EisenstatConjugateGradient
     {
         int n = _a.RowCount;
         var rp = _a.RowPointers; var ci = _a.ColumnIndices; var v = _a.Values; var dp = _a.DiagonalPositions;
-        var bh = new double[n]; var y = new double[n]; var r = new double[n]; var d = new double[n]; var q = new double[n]; var t = new double[n];
+        var bh = new double[n]; var y = new double[n]; var r = new double[n]; var d = new double[n]; var q = new double[n]; var t = new double[n]; var w = new double[n];
         // b̂ = S (D̃+L_B)⁻¹ b, ŷ₀ = S⁻¹ (D̃+U_B) x₀
         ForBlocks((lo, hi) =>
         {
@@ -420,7 +425,7 @@ public sealed class EisenstatConjugateGradient
         for (int i = 0; i < n; i++) bh[i] *= _s[i];
         double bn = VectorOps.Norm(bh, n);
         if (bn == 0) { Array.Clear(x, 0, n); return new(true, 0, 0); }
-        Operator(y, t, r);
+        Operator(y, t, w, r);
         for (int i = 0; i < n; i++) r[i] = bh[i] - r[i];
         double rr = VectorOps.Dot(r, r, n), target = relativeTolerance * bn;
         int it = 0;
@@ -430,7 +435,7 @@ public sealed class EisenstatConjugateGradient
             Array.Copy(r, d, n);
             for (it = 1; it <= maxIterations; it++)
             {
-                double dq = Operator(d, t, q);
+                double dq = Operator(d, t, w, q);
                 if (!(dq > 0)) break;
                 double alpha = rr / dq;
                 double rrNew = VectorOps.CgUpdate(alpha, d, q, y, r, n);

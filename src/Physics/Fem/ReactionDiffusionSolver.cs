@@ -234,8 +234,15 @@ public static class ReactionDiffusionSolver
                     a = 1 / h;
                     for (int i = 0; i < _n; i++) hist[i] = -_u[i] / h;
                 }
-                // predictor (initial Newton guess): linear extrapolation
-                if (uPrev is not null) { double w = h / hPrev; for (int i = 0; i < _n; i++) pred[i] = _u[i] + w * (_u[i] - uPrev[i]); }
+                // predictor (initial Newton guess): quadratic extrapolation through the last three states, linear with two
+                if (uPrev is not null && uPrev2 is not null && hPrev2 > 0)
+                {
+                    double x0 = -(hPrev + hPrev2), x1 = -hPrev, x = h;
+                    double l0 = (x - x1) * x / ((x0 - x1) * x0), l1 = (x - x0) * x / ((x1 - x0) * x1), l2 = (x - x0) * (x - x1) / (x0 * x1);
+                    var up = uPrev; var up2 = uPrev2; var uc = _u;
+                    VectorOps.Apply(_n, (lo, hi) => { for (int i = lo; i < hi; i++) pred[i] = l0 * up2[i] + l1 * up[i] + l2 * uc[i]; });
+                }
+                else if (uPrev is not null) { double w = h / hPrev; for (int i = 0; i < _n; i++) pred[i] = _u[i] + w * (_u[i] - uPrev[i]); }
                 else Array.Copy(_u, pred, _n);
                 Array.Copy(pred, uNew, _n);
 
