@@ -23,7 +23,7 @@ public class IsosurfaceStuffingTests(ITestOutputHelper output)
         double ms = sw.Elapsed.TotalMilliseconds;
         var q = TetMeshQuality.Measure(mesh);
         double v0 = surface.SignedVolume();
-        output.WriteLine($"{name}: h={options.LatticeSpacingUm} µm, {q.VertexCount} vertices, {q.TetCount} tets, {q.BoundaryFaceCount} faces, " +
+        output.WriteLine($"{name}: h={(options.LatticeSpacingUm is double hh ? hh.ToString("G3") : "default")} µm, {q.VertexCount} vertices, {q.TetCount} tets, {q.BoundaryFaceCount} faces, " +
                          $"dihedral [{q.MinDihedralDeg:F2}, {q.MaxDihedralDeg:F2}]°, radius ratio min {q.MinRadiusRatio:F3} mean {q.MeanRadiusRatio:F3}, " +
                          $"volume {q.VolumeUm3:F5} vs {v0:F5} µm³ ({100 * (q.VolumeUm3 / v0 - 1):F3} %), {ms:F0} ms");
         return q;
@@ -107,5 +107,56 @@ public class IsosurfaceStuffingTests(ITestOutputHelper output)
         output.WriteLine($"largest distance of a PSD-face vertex from the input PSD patch: {worst:F4} µm");
         Assert.True(worst < h, $"PSD face vertex {worst} µm from the input patch");
         Assert.Equal(surface.Area(), mesh.BoundarySurface().Area(), 0.02 * surface.Area());
+    }
+
+    [Theory]
+    [InlineData("spine_02.obj")]
+    [InlineData("spine_04.obj")]
+    [InlineData("spine_08.obj")]
+    [InlineData("spine_15.obj")]
+    [InlineData("spine_19.obj")]
+    public void MicronsSpinesMeetBoundsVolumeAndWatertightness(string name)
+    {
+        var surface = ObjFormat.Read(RepoPaths.Data("microns-spines", name));
+        // default spacing: about 8,000 lattice cubes inside (≈ 100,000 tetrahedra)
+        var q = Run(name, surface, null, new StuffingOptions(), out var mesh);
+        AssertGuaranteedQuality(q, name);
+        Assert.InRange(q.VolumeUm3 / surface.SignedVolume(), 0.99, 1.01);
+        Assert.Equal(0, mesh.BoundarySurface().EdgeTopology().NonManifold);
+    }
+
+    [Fact]
+    public void OrganelleSubdomainIsMarkedWithAnOutwardInterface()
+    {
+        var outer = TestGeometry.Icosphere(1.0, 4);
+        var inner = TestGeometry.Icosphere(0.45, 4, (0.2, -0.1, 0.05));
+        var q = Run("sphere with organelle", outer, null, new StuffingOptions { LatticeSpacingUm = 0.1, Organelle = inner }, out var mesh);
+        AssertGuaranteedQuality(q, "sphere with organelle");
+        double v1 = 0;
+        for (int t = 0; t < mesh.TetCount; t++)
+            if (mesh.TetRegions[t] == 1) v1 += mesh.TetVolume(t);
+        // the staircase interface follows the organelle to within a lattice spacing: its volume within 10 %
+        Assert.InRange(v1 / inner.SignedVolume(), 0.9, 1.1);
+        int interface_ = 0, outward = 0;
+        var p = mesh.Vertices;
+        for (int f = 0; f < mesh.BoundaryFaceCount; f++)
+        {
+            if (mesh.FaceMarkers[f] != BoundaryRegion.Organelle) continue;
+            interface_++;
+            int a = 3 * mesh.BoundaryFaces[3 * f], b = 3 * mesh.BoundaryFaces[3 * f + 1], c = 3 * mesh.BoundaryFaces[3 * f + 2];
+            double ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2], vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
+            double nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+            double cx = (p[a] + p[b] + p[c]) / 3 - 0.2, cy = (p[a + 1] + p[b + 1] + p[c + 1]) / 3 + 0.1, cz = (p[a + 2] + p[b + 2] + p[c + 2]) / 3 - 0.05;
+            if (nx * cx + ny * cy + nz * cz > 0) outward++;
+        }
+        Assert.True(interface_ > 0);
+        // the interface is closed (every edge shared by two interface faces) and points out of the organelle
+        Assert.True(outward > 0.9 * interface_, $"{outward} of {interface_} interface faces point away from the organelle centre");
+        var ifaces = new List<int>();
+        for (int f = 0; f < mesh.BoundaryFaceCount; f++)
+            if (mesh.FaceMarkers[f] == BoundaryRegion.Organelle) ifaces.AddRange(mesh.BoundaryFaces.AsSpan(3 * f, 3).ToArray());
+        var shell = new TriangleMesh(mesh.Vertices, ifaces.ToArray());
+        Assert.Equal(0, shell.EdgeTopology().Boundary);
+        Assert.Equal(v1, shell.SignedVolume(), 1e-9);
     }
 }
