@@ -30,19 +30,21 @@ public sealed record TetRefinementResult(TetMesh Mesh, int CoarseVertexCount, in
 /// <summary>
 /// Conforming refinement of tetrahedral meshes.
 /// <para><see cref="Refine(TetMesh, ReadOnlySpan{int}, int)"/> is newest-vertex bisection in Maubach's tagged-simplex
-/// form (equivalent to Arnold–Mukherjee–Pouly): each tetrahedron carries an ordered vertex tuple (x0, x1, x2, x3) and a
-/// tag k ∈ {1, 2, 3}; it is bisected at the edge x0–x_k, its children are (x0, …, x_{k−1}, z, x_{k+1}, …, x3) and
-/// (x1, …, x_k, z, x_{k+1}, …, x3) with tag k − 1 (3 after 1). Every descendant of a tetrahedron is therefore similar to one
-/// of a bounded number of shapes, so the dihedral angles stay bounded away from 0° and 180° however often it is applied.
-/// Conformity is restored by closure: any tetrahedron with a hanging midpoint on one of its edges is bisected too,
-/// until none remains. A mesh that was not produced by this class gets the longest-edge initial labelling (refinement
-/// edge = longest edge under a global tie-break by vertex index, so neighbours sharing it agree; the next edges are the
-/// longest edges of the faces); a mesh produced here remembers its labels, so repeated calls continue the same bisection
-/// sequence.</para>
-/// <para><see cref="Uniform(TetMesh)"/> is red refinement (Bey): every tetrahedron is split into 8 at its edge midpoints,
-/// the inner octahedron along its shortest diagonal; mesh size halves, volume is preserved exactly.</para>
+/// form: a tetrahedron carries an ordered vertex tuple (x0, x1, x2, x3) and a tag k ∈ {1, 2, 3}; it is bisected at
+/// x0–x_k into (x0, …, x_{k−1}, z, x_{k+1}, …, x3) and (x1, …, x_k, z, x_{k+1}, …, x3) with tag k − 1 (3 after 1), so its
+/// descendants fall into a bounded number of similarity classes and the angles stay bounded under repeated refinement.
+/// Initial labelling (a mesh not produced here), after Arnold–Mukherjee–Pouly: every face is marked at its greatest
+/// edge in a global edge order (length; equal lengths — as on a lattice — broken by alignment with x, then y, then vertex
+/// indices), so both tetrahedra of a face agree; a tetrahedron's refinement edge is its greatest edge. "Opposite" and
+/// "planar" mark patterns map to Maubach tags 3 and 2; the "adjacent" pattern (no tagged form) gets one bisection in
+/// which every new face is marked at the edge opposite the new vertex, after which both children are tag-2 tetrahedra.
+/// Closure: every tetrahedron with an existing midpoint on one of its edges is bisected until none remains; because
+/// all tetrahedra sharing a face split it in the same order, the result is conforming. A mesh produced here remembers
+/// its labels (weakly, by instance), so repeated calls continue the same bisection sequence.</para>
+/// <para><see cref="Uniform(TetMesh)"/> is red refinement: every tetrahedron is split into 8 at its edge midpoints, the
+/// inner octahedron along its shortest diagonal; mesh size halves, volume is preserved exactly.</para>
 /// Boundary faces are split with their tetrahedra and keep their markers and outward orientation; children keep their
-/// parent's subdomain marker.
+/// parent's subdomain marker. Vertex coordinates in µm.
 /// </summary>
 public static class TetRefinement
 {
