@@ -112,6 +112,9 @@ public enum ShapeRepresentation
 {
     /// <summary>The vector of scalar shape descriptors (<see cref="KnownNames.Descriptors"/>).</summary>
     Descriptors,
+
+    /// <summary>Real spherical-harmonic coefficients of each surface up to degree <c>lmax</c> (aligned frames).</summary>
+    SphericalHarmonics,
 }
 
 /// <summary>Statistical shape model.</summary>
@@ -119,6 +122,12 @@ public enum ShapeModelKind
 {
     /// <summary>Principal component analysis.</summary>
     Pca,
+
+    /// <summary>PCA modes plus a Gaussian mixture over the σ-unit scores (EM, components chosen by BIC); spherical harmonics only.</summary>
+    Gmm,
+
+    /// <summary>A variational autoencoder over the SH coefficients (TorchSharp); spherical harmonics only.</summary>
+    Vae,
 }
 
 /// <summary>How synthetic shape-space points are drawn.</summary>
@@ -126,7 +135,24 @@ public enum SamplingKind
 {
     /// <summary>Independent Gaussian scores per retained mode, scaled by the mode's standard deviation.</summary>
     Gaussian,
+
+    /// <summary>A walk along one mode in σ steps (spherical harmonics only).</summary>
+    Walk,
+
+    /// <summary>Shapes at given Mahalanobis quantiles in random directions (spherical harmonics only).</summary>
+    Extremes,
+
+    /// <summary>A sequence from each cell to the next real cell (spherical harmonics only).</summary>
+    Interpolation,
 }
+
+/// <summary>
+/// Parameters of the sampling kinds in a spherical-harmonic shape space: <paramref name="Spread"/> (gaussian, σ units),
+/// <paramref name="AroundParent"/> (gaussian and walk start at the cell's own latent code), <paramref name="Mode"/> and
+/// <paramref name="Sigmas"/> (walk), <paramref name="Quantiles"/> (extremes), <paramref name="Steps"/> (interpolation).
+/// </summary>
+public sealed record SamplingOptions(double Spread = 1.0, bool AroundParent = true, int Mode = 0, IReadOnlyList<double>? Sigmas = null,
+    IReadOnlyList<double>? Quantiles = null, int Steps = 5);
 
 /// <summary>
 /// Shape space: <paramref name="Modes"/> retained model modes (1..16); <paramref name="VariantsPerCell"/> synthetic
@@ -137,7 +163,9 @@ public sealed record ShapeSpaceSettings(
     ShapeModelKind Model,
     int Modes,
     int VariantsPerCell,
-    SamplingKind Sampling)
+    SamplingKind Sampling,
+    int Lmax = 8,
+    SamplingOptions? Options = null)
 {
     /// <summary>The defaults used when the <c>shape_space</c> section or one of its keys is absent.</summary>
     public static ShapeSpaceSettings Default { get; } = new(ShapeRepresentation.Descriptors, ShapeModelKind.Pca, 3, 2, SamplingKind.Gaussian);

@@ -16,8 +16,8 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
     private static readonly string[] MeshKeys = ["meshes", "name"];
     private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness"];
-    private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling"];
-    private static readonly string[] SamplingKeys = ["kind"];
+    private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
+    private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
     private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
     private static readonly string[] SimulationKeys = ["model", "duration_ms", "dt_ms", "max_voxels", "parameters"];
     private static readonly string[] FitKeys =
@@ -294,15 +294,49 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var d = ShapeSpaceSettings.Default;
         var s = root.OptionalSection("shape_space", ShapeSpaceKeys);
         if (s is null) return d;
-        var representation = ReadChoice(s, "representation", d.Representation, ("descriptors", ShapeRepresentation.Descriptors));
-        var model = ReadChoice(s, "model", d.Model, ("pca", ShapeModelKind.Pca));
+        var representation = ReadChoice(s, "representation", d.Representation, ("descriptors", ShapeRepresentation.Descriptors),
+            ("spherical_harmonics", ShapeRepresentation.SphericalHarmonics));
+        var model = ReadChoice(s, "model", d.Model, ("pca", ShapeModelKind.Pca), ("gmm", ShapeModelKind.Gmm), ("vae", ShapeModelKind.Vae));
         int modes = ReadInteger(s, "modes", d.Modes, 1, 16);
         int variants = ReadInteger(s, "variants_per_cell", d.VariantsPerCell, 0, 1000);
+        int lmax = ReadInteger(s, "lmax", d.Lmax, 1, 32);
         var sampling = d.Sampling;
+        SamplingOptions? options = null;
         var samplingSection = s.OptionalSection("sampling", SamplingKeys);
         if (samplingSection is not null)
-            sampling = ReadChoice(samplingSection, "kind", d.Sampling, ("gaussian", SamplingKind.Gaussian));
-        return new ShapeSpaceSettings(representation, model, modes, variants, sampling);
+        {
+            sampling = ReadChoice(samplingSection, "kind", d.Sampling, ("gaussian", SamplingKind.Gaussian), ("walk", SamplingKind.Walk),
+                ("extremes", SamplingKind.Extremes), ("interpolation", SamplingKind.Interpolation));
+            var o = new SamplingOptions();
+            int mode = ReadInteger(samplingSection, "mode", o.Mode, 0, 15);
+            if (samplingSection.Get("mode") is { } modeNode && mode >= modes)
+                Error(modeNode, samplingSection.PathOf("mode"), $"expected a mode index below shape_space.modes ({modes}), got {mode}");
+            var sigmas = samplingSection.Get("sigmas") is { } sigmaNode
+                ? ReadGrid(sigmaNode, samplingSection.PathOf("sigmas"), NumberRule.Any("σ")) : null;
+            IReadOnlyList<double>? quantiles = null;
+            if (samplingSection.Get("quantiles") is { } quantileNode)
+            {
+                quantiles = ReadGrid(quantileNode, samplingSection.PathOf("quantiles"), NumberRule.Positive(""));
+                if (quantiles is not null && quantiles.Any(q => q >= 1))
+                {
+                    Error(quantileNode, samplingSection.PathOf("quantiles"), "expected quantiles strictly between 0 and 1");
+                    quantiles = null;
+                }
+            }
+            options = new SamplingOptions(
+                ReadNumber(samplingSection, "spread", o.Spread, NumberRule.NonNegative("σ")),
+                ReadChoice(samplingSection, "around_parent", o.AroundParent, ("true", true), ("false", false)),
+                mode, sigmas, quantiles, ReadInteger(samplingSection, "steps", o.Steps, 2, 1000));
+            if (options == o) options = null;   // only `kind` given: keep the plain default settings
+        }
+        if (representation != ShapeRepresentation.SphericalHarmonics)
+        {
+            if (model != ShapeModelKind.Pca && s.Get("model") is { } modelNode)
+                Error(modelNode, s.PathOf("model"), "model gmm and vae need representation: spherical_harmonics");
+            if (sampling != SamplingKind.Gaussian && samplingSection?.Get("kind") is { } kindNode)
+                Error(kindNode, samplingSection.PathOf("kind"), "sampling kinds walk, extremes and interpolation need representation: spherical_harmonics");
+        }
+        return new ShapeSpaceSettings(representation, model, modes, variants, sampling, lmax, options);
     }
 
     private MeshingSettings ReadMeshing(Section root)
