@@ -9,11 +9,14 @@ public sealed record RepairResult(TriangleMesh Mesh, IReadOnlyList<string> Repai
 public sealed class MeshConditioningException(string message) : Exception(message);
 
 /// <summary>
-/// Repair of defective input surfaces, in this order: merge coincident vertices (within 10⁻⁹ of the bounding-box
-/// diagonal), drop triangles with a repeated corner and duplicated triangles, split non-manifold edges and vertices (each
-/// edge-connected fan of triangles around a vertex gets its own copy of it), orient every component consistently, remove
-/// zero-area triangles (by flipping their longest edge, else deleting them), close holes (boundary loops) by a centroid
-/// fan, remove components enclosing no volume, turn inside-out components outward, drop unreferenced vertices.
+/// Repair of defective input surfaces, in this order: weld coincident vertices on open edges (within 10⁻⁹ of the
+/// bounding-box diagonal; triangle soup), drop triangles with a repeated corner and duplicated triangles, split
+/// non-manifold edges and vertices (each edge-connected fan of triangles around a vertex gets its own copy of it), orient
+/// every component consistently, remove zero-area triangles (collapse a zero-length edge when the link condition allows,
+/// else flip the longest edge of a cap; coincident vertices inside a closed sheet are never welded, which would pinch the
+/// surface), close holes (boundary loops) by a centroid fan, remove components enclosing no volume, turn inside-out
+/// components outward, drop unreferenced vertices. Zero-area triangles left at pinch points are stated and are separated
+/// by the smoothing stages of <see cref="SurfaceConditioning"/>.
 /// </summary>
 public static class MeshRepair
 {

@@ -154,8 +154,8 @@ public static class MeshSmoothing
     /// <summary>
     /// Irons out crumpled spots: vertices where some incident triangle normal deviates from the vertex normal by more
     /// than <paramref name="foldAngleDeg"/> (a spike or a fold, far sharper than a cube corner's 54.7°), together with
-    /// their neighbours, get uniform Laplacian steps (factor 0.5), for up to <paramref name="rounds"/> rounds or until no
-    /// such vertex is left. Elsewhere the surface is untouched. Connectivity is unchanged.
+    /// their neighbours, get one Taubin λ|μ step pair (0.5, −0.53) per round, for up to <paramref name="rounds"/> rounds or
+    /// until no such vertex is left. Elsewhere the surface is untouched. Connectivity is unchanged.
     /// </summary>
     /// <returns>The mesh and the number of folded vertices found in the input.</returns>
     public static (TriangleMesh Mesh, int FoldedVertices) SmoothFolds(TriangleMesh mesh, double foldAngleDeg = 75, int rounds = 8)
@@ -191,7 +191,7 @@ public static class MeshSmoothing
             for (int v = 0; v < nv; v++)
                 if (active[v])
                     for (int i = start[v]; i < start[v + 1]; i++) grown[nbr[i]] = true;
-            for (int step = 0; step < 2; step++)
+            foreach (double factor in new[] { 0.5, -0.53 })
             {
                 for (int v = 0; v < nv; v++)
                 {
@@ -201,9 +201,9 @@ public static class MeshSmoothing
                     double mx = 0, my = 0, mz = 0;
                     for (int i = s; i < e; i++) { int w = 3 * nbr[i]; mx += x[w]; my += x[w + 1]; mz += x[w + 2]; }
                     double inv = 1.0 / (e - s);
-                    next[o] = x[o] + 0.5 * (mx * inv - x[o]);
-                    next[o + 1] = x[o + 1] + 0.5 * (my * inv - x[o + 1]);
-                    next[o + 2] = x[o + 2] + 0.5 * (mz * inv - x[o + 2]);
+                    next[o] = x[o] + factor * (mx * inv - x[o]);
+                    next[o + 1] = x[o + 1] + factor * (my * inv - x[o + 1]);
+                    next[o + 2] = x[o + 2] + factor * (mz * inv - x[o + 2]);
                 }
                 Array.Copy(next, x, x.Length);
             }
