@@ -55,9 +55,12 @@ public sealed record ConditioningResult(TriangleMesh Mesh, MeshQualityReport Qua
 }
 
 /// <summary>
-/// The surface conditioning pipeline: repair (if needed) → smoothing → decimation to a target edge length → edge flips and
-/// tangential relocation → quality report. After each geometric stage the enclosed volume is restored to the repaired
-/// input's, and a stage that would raise the self-intersection count is undone (and stated in the repairs).
+/// The surface conditioning pipeline: repair (only when the input is open, non-manifold, inconsistently oriented,
+/// inside out, has zero-area triangles or unreferenced vertices) → smoothing → self-intersection removal by local
+/// smoothing → fold smoothing → decimation to a target edge length → sliver removal, edge flips and tangential
+/// relocation → a last self-intersection removal → quality report. After each geometric stage the enclosed volume is
+/// restored to the repaired input's by a uniform normal offset, and a stage that would raise the self-intersection count
+/// (even after local smoothing) is undone; both facts are stated in <see cref="ConditioningResult.Repairs"/>.
 /// </summary>
 public static class SurfaceConditioning
 {
