@@ -50,6 +50,7 @@ public static class FemBench
         }
         var init = new double[nv];
         for (int v = 0; v < nv; v++) init[v] = Initial(p[3 * v], p[3 * v + 1], p[3 * v + 2]);
+        if (Environment.GetEnvironmentVariable("FEM_PROFILE") == "1") Profile(mesh);
         WriteDolfinXml(Path.Combine(dir, "mesh.xml"), mesh);
         WriteDoubles(Path.Combine(dir, "initial.bin"), init);
 
@@ -95,6 +96,40 @@ public static class FemBench
             final_amount = result.Amount("c")[0],
         }));
         return 0;
+    }
+
+    /// <summary>Prints the wall time of the kernels of one implicit step (stderr).</summary>
+    private static void Profile(TetMesh mesh)
+    {
+        var space = P1Space.Create(mesh);
+        var m = space.MassMatrix(); var k = space.StiffnessMatrix();
+        var a = space.Pattern.WithValues();
+        for (int e = 0; e < a.NonZeroCount; e++) a.Values[e] = (1 / Dt + K) * m.Values[e] + D * k.Values[e];
+        int n = a.RowCount;
+        var x = new double[n]; var y = new double[n];
+        for (int i = 0; i < n; i++) x[i] = Math.Sin(i);
+        double T(int reps, Action f) { f(); var sw = Stopwatch.StartNew(); for (int r = 0; r < reps; r++) f(); return sw.Elapsed.TotalMilliseconds / reps; }
+        Console.Error.WriteLine($"nnz {a.NonZeroCount}");
+        Console.Error.WriteLine($"spmv {T(50, () => a.Multiply(x, y)):F3} ms");
+        Console.Error.WriteLine($"spmv+dot {T(50, () => a.MultiplyDot(x, y)):F3} ms");
+        Console.Error.WriteLine($"dot {T(200, () => VectorOps.Dot(x, y, n)):F3} ms");
+        Console.Error.WriteLine($"cgupdate {T(200, () => VectorOps.CgUpdate(1e-9, x, y, y, y, n)):F3} ms");
+        var e1 = new EisenstatConjugateGradient(a);
+        var e2 = new EisenstatConjugateGradient(a, 1);
+        var e8 = new EisenstatConjugateGradient(a, 8);
+        Console.Error.WriteLine($"eisenstat 50 its (8 blocks) {T(3, () => { Array.Clear(y); e8.Solve(x, y, 1e-30, 50); }) / 50:F3} ms/it");
+        foreach (int nb in new[] { 1, 2, 8, 16 })
+        {
+            var e = new EisenstatConjugateGradient(a, nb);
+            Array.Clear(y);
+            Console.Error.WriteLine($"eisenstat {nb} blocks: {e.Solve(x, y, 1e-8, 1000).Iterations} its to 1e-8");
+        }
+        var ic = new IncompleteLu(a, true);
+        var jac = new JacobiPreconditioner(a);
+        Console.Error.WriteLine($"eisenstat 50 its (2 blocks) {T(3, () => { Array.Clear(y); e1.Solve(x, y, 1e-30, 50); }) / 50:F3} ms/it");
+        Console.Error.WriteLine($"eisenstat 50 its (1 block) {T(3, () => { Array.Clear(y); e2.Solve(x, y, 1e-30, 50); }) / 50:F3} ms/it");
+        Console.Error.WriteLine($"ic0 50 its {T(3, () => { Array.Clear(y); KrylovSolvers.ConjugateGradient(a, x, y, ic, 1e-30, 50); }) / 50:F3} ms/it");
+        Console.Error.WriteLine($"jacobi 50 its {T(3, () => { Array.Clear(y); KrylovSolvers.ConjugateGradient(a, x, y, jac, 1e-30, 50); }) / 50:F3} ms/it");
     }
 
     private static (TetMesh, string) SpineMesh(int target)

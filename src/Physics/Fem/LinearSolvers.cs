@@ -365,10 +365,11 @@ public sealed class EisenstatConjugateGradient
             fixed (int* rp = _a.RowPointers, ci = _a.ColumnIndices, dp = _a.DiagonalPositions, ls = _lowStart, he = _highEnd)
             fixed (double* v = _a.Values, tp = t, wp = w, yp = y, rs = result, d = _dInv, sq = _s, e = _e)
             {
+                // farthest column first: the term on the row just computed comes last, so rows overlap in the pipeline
                 for (int i = hi - 1; i >= lo; i--)
                 {
                     double s = sq[i] * yp[i];
-                    for (int k = dp[i] + 1, end = he[i]; k < end; k++) s -= v[k] * tp[ci[k]];
+                    for (int k = he[i] - 1, end = dp[i]; k > end; k--) s -= v[k] * tp[ci[k]];
                     tp[i] = s * d[i];
                 }
             }

@@ -107,8 +107,8 @@ public sealed class P1Space
     }
 
     /// <summary>
-    /// Stiffness matrix K_ij = Σ_t D_t ∫_t ∇φ_i·∇φ_j dx (µm³/µm² · D units) with per-tet coefficients <paramref name="tetCoefficients"/>
-    /// (e.g. a diffusion coefficient in µm²/ms; length TetCount; null = 1).
+    /// Stiffness matrix K_ij = Σ_t D_t ∫_t ∇φ_i·∇φ_j dx (µm, times the unit of D) with per-tet coefficients
+    /// <paramref name="tetCoefficients"/> (e.g. a diffusion coefficient in µm²/ms; length TetCount; null = 1).
     /// </summary>
     public CsrMatrix StiffnessMatrix(double[]? tetCoefficients = null)
     {

@@ -8,7 +8,8 @@ namespace ShapeStudy.Physics.Fem;
 /// F collecting the volume reactions (Σ ν·M_R·r) and boundary fluxes (Σ ν·B_Γ·j), where rates are evaluated at the
 /// vertices and interpolated (group finite-element formulation; with <see cref="TimeIntegrationOptions.LumpedMass"/>
 /// all mass matrices are replaced by their row sums). Unknowns are ordered species by species; species s has one
-/// unknown per vertex of the tetrahedra of its subdomains.
+/// unknown per vertex of the tetrahedra of its subdomains. Construction validates the model against the mesh. An instance
+/// holds work buffers: run one integration at a time per instance (build one system per thread for parallel runs).
 /// </summary>
 public sealed class ReactionDiffusionSystem
 {

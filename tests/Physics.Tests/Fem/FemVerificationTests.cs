@@ -1,9 +1,10 @@
 using ShapeStudy.Core;
 using ShapeStudy.Physics.Fem;
+using Xunit.Abstractions;
 
 namespace ShapeStudy.Physics.Tests.Fem;
 
-public class FemVerificationTests
+public class FemVerificationTests(ITestOutputHelper output)
 {
     // u(x, t) = (2 + t)·cos(πx)cos(πy)cos(πz) on the unit cube: zero normal flux on every side; f = u_t − D Δu.
     private static double Phi(double x, double y, double z) => Math.Cos(Math.PI * x) * Math.Cos(Math.PI * y) * Math.Cos(Math.PI * z);
@@ -33,6 +34,7 @@ public class FemVerificationTests
         var e16 = ManufacturedErrors(16);
         double l2a = Math.Log2(e4.L2 / e8.L2), l2b = Math.Log2(e8.L2 / e16.L2);
         double h1a = Math.Log2(e4.H1 / e8.H1), h1b = Math.Log2(e8.H1 / e16.H1);
+        output.WriteLine($"L2 errors {e4.L2:E3} {e8.L2:E3} {e16.L2:E3}, orders {l2a:F3} {l2b:F3}; H1 errors {e4.H1:E3} {e8.H1:E3} {e16.H1:E3}, orders {h1a:F3} {h1b:F3}");
         Assert.True(Math.Abs(l2b - 2) <= 0.1, $"L2 orders {l2a:F3}, {l2b:F3}");
         Assert.True(Math.Abs(h1b - 1) <= 0.1, $"H1 orders {h1a:F3}, {h1b:F3}");
     }
