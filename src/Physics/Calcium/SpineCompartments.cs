@@ -91,4 +91,28 @@ public static class SpineCompartments
         }
         return result;
     }
+
+    /// <summary>Number of face-connected components of the tetrahedra (1 for a connected domain; a neck thinner than the
+    /// meshing lattice can fall apart into pieces that no diffusion crosses).</summary>
+    public static int ConnectedComponents(TetMesh mesh)
+    {
+        var parent = new int[mesh.TetCount];
+        for (int i = 0; i < parent.Length; i++) parent[i] = i;
+        int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
+        var open = new Dictionary<(int, int, int), int>();
+        var tt = mesh.Tetrahedra;
+        for (int t = 0; t < mesh.TetCount; t++)
+            for (int f = 0; f < 4; f++)
+            {
+                int a = tt[4 * t + (f + 1) % 4], b = tt[4 * t + (f + 2) % 4], c = tt[4 * t + (f + 3) % 4];
+                if (a > b) (a, b) = (b, a);
+                if (b > c) (b, c) = (c, b);
+                if (a > b) (a, b) = (b, a);
+                if (open.Remove((a, b, c), out int s)) parent[Find(s)] = Find(t);
+                else open[(a, b, c)] = t;
+            }
+        int count = 0;
+        for (int t = 0; t < parent.Length; t++) if (Find(t) == t) count++;
+        return count;
+    }
 }
