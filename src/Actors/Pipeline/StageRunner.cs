@@ -3,6 +3,7 @@ using System.Text.Json;
 using ShapeStudy.Core;
 using ShapeStudy.Imaging;
 using ShapeStudy.Physics;
+using ShapeStudy.Physics.Conditioning;
 using ShapeStudy.ShapeSpace;
 using ShapeStudy.Study.Pipeline;
 using ShapeStudy.Study.Storage;
@@ -24,6 +25,7 @@ public sealed partial class StageRunner(ArtifactStore store)
         Stages.Describe => StageJson.Write(Describe(StageJson.Read<DescribePayload>(task.PayloadJson))),
         Stages.ShapeModel => StageJson.Write(ShapeModel(StageJson.Read<ShapeModelPayload>(task.PayloadJson))),
         Stages.Variant => StageJson.Write(Variant(StageJson.Read<VariantPayload>(task.PayloadJson))),
+        Stages.TetMesh => StageJson.Write(TetMesh(StageJson.Read<TetMeshPayload>(task.PayloadJson))),
         Stages.Simulate => StageJson.Write(Simulate(StageJson.Read<SimulatePayload>(task.PayloadJson))),
         Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
         Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
@@ -63,24 +65,37 @@ public sealed partial class StageRunner(ArtifactStore store)
 
     private LoadMeshResult LoadMesh(LoadMeshPayload p)
     {
-        var mesh = ObjFormat.Read(p.Path);
-        var topology = mesh.EdgeTopology();
-        if (topology.Boundary > 0 || topology.NonManifold > 0)
-            throw new InvalidDataException($"{p.Path}: the surface is not closed ({topology.Boundary} boundary edges, {topology.NonManifold} non-manifold edges); a simulation domain needs a watertight mesh");
-        if (mesh.SignedVolume() <= 0)
-            throw new InvalidDataException($"{p.Path}: the surface encloses a non-positive volume (inside-out faces?)");
+        var input = ObjFormat.Read(p.Path);
+        ConditioningResult conditioned;
+        try { conditioned = SurfaceConditioning.Condition(input, Options(p.Conditioning)); }
+        catch (MeshConditioningException e) { throw new InvalidDataException($"{p.Path}: {e.Message}", e); }
+        var mesh = conditioned.Mesh;
+        if (!conditioned.Quality.Watertight || !conditioned.Quality.Outward)
+            throw new InvalidDataException($"{p.Path}: the surface could not be made watertight and outward ({string.Join("; ", conditioned.Repairs)}); a simulation domain needs a closed surface");
         double voxel = Voxelizer.SpacingForTargetVoxels(mesh, p.TargetVoxels);
         var mask = Voxelizer.Voxelize(mesh, voxel);
         long voxels = mask.Data.Count(v => v != 0);
         return new LoadMeshResult(store.Put(ArtifactCodecs.EncodeMesh(mesh), "mesh"), store.Put(ArtifactCodecs.EncodeMask(mask), "mask"),
-            voxel, voxels, Quality(mesh));
+            voxel, voxels, Quality(conditioned));
     }
 
     private SurfaceResult Surface(SurfacePayload p)
     {
-        var mesh = MarchingCubes.Extract(ArtifactCodecs.DecodeMask(store.Get(p.Mask)));
-        return new SurfaceResult(store.Put(ArtifactCodecs.EncodeMesh(mesh), "mesh"), Quality(mesh));
+        var extracted = MarchingCubes.Extract(ArtifactCodecs.DecodeMask(store.Get(p.Mask)));
+        if (extracted.TriangleCount == 0) throw new InvalidDataException($"shape {p.ShapeId}: the mask is empty, so there is no surface to mesh");
+        var conditioned = SurfaceConditioning.Condition(extracted, Options(p.Conditioning));
+        return new SurfaceResult(store.Put(ArtifactCodecs.EncodeMesh(conditioned.Mesh), "mesh"), Quality(conditioned));
     }
+
+    private static ConditioningOptions Options(MeshConditioning c) => new(
+        c.Smoothing switch
+        {
+            "none" => Physics.Conditioning.SmoothingMethod.None,
+            "taubin" => Physics.Conditioning.SmoothingMethod.Taubin,
+            "feature" => Physics.Conditioning.SmoothingMethod.Feature,
+            _ => throw new ArgumentException($"unknown smoothing '{c.Smoothing}'"),
+        },
+        c.SmoothingIterations, c.TargetEdgeUm, c.ImproveAngles);
 
     private DescriptorSet Describe(DescribePayload p)
     {
@@ -117,6 +132,7 @@ public sealed partial class StageRunner(ArtifactStore store)
 
     private SimulateResult Simulate(SimulatePayload p)
     {
+        if (p.Model != "diffusion_decay") return SimulateFem(p);
         var domain = MaskResampling.CoarsenToMaxVoxels(ArtifactCodecs.DecodeMask(store.Get(p.Mask)), p.MaxVoxels);
         var clock = Stopwatch.StartNew();
         var r = DiffusionDecaySimulator.Run(domain, ToModel(p.Parameters), new TimeGrid(p.DurationMs, p.DtMs));
@@ -134,11 +150,13 @@ public sealed partial class StageRunner(ArtifactStore store)
     private static DiffusionDecayParameters ToModel(Study.Manifest.ParameterSet p) =>
         new(p.DUm2PerMs, p.DecayPerMs, p.InfluxUmUmPerMs, p.PulseMs);
 
-    private static MeshQuality Quality(TriangleMesh mesh)
+    private static MeshQuality Quality(ConditioningResult r)
     {
-        var q = SurfaceQuality.Measure(mesh);
+        var q = r.Quality;
         return new MeshQuality(q.Vertices, q.Triangles, q.Watertight, q.EulerCharacteristic, q.AreaUm2, q.VolumeUm3,
-            q.MinAngleDeg, q.MaxAngleDeg, q.MeanEdgeUm);
+            q.MinAngleDeg, q.MaxAngleDeg, q.MeanEdgeUm, q.Components, q.Manifold, q.Outward, q.Genus, q.SelfIntersections,
+            q.MeanMinAngleDeg, q.MeanAspectRatio, q.MaxAspectRatio, q.MinEdgeUm, q.MaxEdgeUm, q.AngleHistogram,
+            r.InputQuality.MinAngleDeg, r.RelativeVolumeChange, r.Repairs);
     }
 
     /// <summary>Descriptor values by their table column names, with axes and centroid.</summary>

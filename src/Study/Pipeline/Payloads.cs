@@ -15,11 +15,25 @@ public sealed record SegmentPayload(string InputName, string Path, string FileSh
     string? LabelsPath, string? LabelsSha256, string Method, double SigmaUm, bool Bright, int Connectivity, double MinVolumeUm3,
     double? HUm, double Compactness);
 
-/// <summary>Load one surface mesh (µm) and voxelize it to about <paramref name="TargetVoxels"/> voxels.</summary>
-public sealed record LoadMeshPayload(string CellId, string Path, string FileSha256, int TargetVoxels);
+/// <summary>
+/// Surface conditioning of every mesh: <paramref name="Smoothing"/> ("none", "taubin" or "feature") for
+/// <paramref name="SmoothingIterations"/> rounds, decimation towards <paramref name="TargetEdgeUm"/> µm when set, and
+/// edge flips + vertex relocation when <paramref name="ImproveAngles"/>; enclosed volume preserved.
+/// </summary>
+public sealed record MeshConditioning(string Smoothing, int SmoothingIterations, double? TargetEdgeUm, bool ImproveAngles)
+{
+    /// <summary>The manifest's meshing settings as a payload part.</summary>
+    public static MeshConditioning From(MeshingSettings m) =>
+        new(m.Smoothing.ToString().ToLowerInvariant(), m.SmoothingIterations, m.TargetEdgeUm, m.ImproveAngles);
+}
 
-/// <summary>Extract the surface mesh of a mask.</summary>
-public sealed record SurfacePayload(string ShapeId, ArtifactRef Mask);
+/// <summary>
+/// Load one surface mesh (µm), repair and condition it, and voxelize it to about <paramref name="TargetVoxels"/> voxels.
+/// </summary>
+public sealed record LoadMeshPayload(string CellId, string Path, string FileSha256, int TargetVoxels, MeshConditioning Conditioning);
+
+/// <summary>Extract the surface mesh of a mask and condition it.</summary>
+public sealed record SurfacePayload(string ShapeId, ArtifactRef Mask, MeshConditioning Conditioning);
 
 /// <summary>Compute descriptors; from the exact mesh when <paramref name="FromMesh"/>, otherwise from mask + mesh.</summary>
 public sealed record DescribePayload(string ShapeId, ArtifactRef Mask, ArtifactRef Mesh, bool FromMesh);
@@ -60,7 +74,22 @@ public sealed record HarmonicShapeSpace(int Lmax, string Model, string Kind, dou
 public sealed record VariantPayload(string ShapeId, ArtifactRef ParentMask, DescriptorSet ParentDescriptors, VariantPlan Plan);
 
 /// <summary>Simulate one shape with one parameter set; the domain is coarsened to at most <paramref name="MaxVoxels"/>.</summary>
-public sealed record SimulatePayload(string SimId, ArtifactRef Mask, ParameterSet Parameters, double DurationMs, double DtMs, int MaxVoxels);
+public sealed record SimulatePayload(string SimId, ArtifactRef Mask, ParameterSet Parameters, double DurationMs, double DtMs, int MaxVoxels)
+{
+    /// <summary>Manifest model name: diffusion_decay (voxels), diffusion_decay_fem or calcium_spine (on <see cref="TetMesh"/>).</summary>
+    public string Model { get; init; } = "diffusion_decay";
+    /// <summary>The shape's tetrahedral mesh (FEM models).</summary>
+    public ArtifactRef? TetMesh { get; init; }
+}
+
+/// <summary>
+/// Tetrahedralize a shape's conditioned surface by isosurface stuffing (lattice <paramref name="LatticeUm"/> µm, null = from
+/// the size). PSD faces come from <paramref name="RegionsPath"/> (the input OBJ's sibling <c>&lt;name&gt;_regions.json</c>, with
+/// <paramref name="SourcePath"/> the OBJ its face indices refer to) when given, otherwise from the geometric selector: the
+/// top <paramref name="PsdTopFraction"/> of the surface along its major axis.
+/// </summary>
+public sealed record TetMeshPayload(string ShapeId, ArtifactRef Mesh, double? LatticeUm, string? SourcePath, string? SourceSha256,
+    string? RegionsPath, string? RegionsSha256, double PsdTopFraction);
 
 /// <summary>One shape's descriptors and its phenotypes per compartment (whole, source, far), the unit of an association analysis.</summary>
 public sealed record AssociationObservation(string ShapeId, IReadOnlyDictionary<string, double> Descriptors,

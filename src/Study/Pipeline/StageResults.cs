@@ -13,6 +13,7 @@ public static class Stages
     public const string Describe = "describe";
     public const string ShapeModel = "shape_model";
     public const string Variant = "variant";
+    public const string TetMesh = "tet_mesh";
     public const string Simulate = "simulate";
     public const string Associate = "associate";
     public const string Fit = "fit";
@@ -21,21 +22,29 @@ public static class Stages
     public static string VersionOf(string stage) => stage switch
     {
         Segment => "segment/2",
-        LoadMesh => "obj-voxelize/2",
-        Surface => "marching-cubes/1",
+        LoadMesh => "obj-condition-voxelize/3",
+        Surface => "marching-cubes-condition/2",
         Describe => "descriptors/1",
         ShapeModel => "pca-descriptors/1",
         Variant => "principal-axis-warp/1",
-        Simulate => "fv-diffusion-decay/1",
+        TetMesh => "isosurface-stuffing-psd/1",
+        Simulate => "fv-diffusion-decay+fem-calcium-spine/2",
         Associate => "spearman-bootstrap-bh/2",
         Fit => "adaptive-metropolis/1",
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
 }
 
-/// <summary>Mesh size and quality figures (µm, degrees).</summary>
+/// <summary>
+/// Mesh size and quality figures of a conditioned surface (µm, µm², µm³, degrees): topology (components, watertight,
+/// manifold, outward, Euler characteristic, genus, self-intersecting triangle pairs), angles (min, max, mean per-triangle
+/// minimum, histogram of all angles in 18 bins of 10°), aspect ratio circumradius / (2 · inradius) (mean, max), edge
+/// lengths, the input's minimum angle, the relative volume change against the (repaired) input, and the repairs made.
+/// </summary>
 public sealed record MeshQuality(int Vertices, int Triangles, bool Watertight, int EulerCharacteristic, double AreaUm2,
-    double VolumeUm3, double MinAngleDeg, double MaxAngleDeg, double MeanEdgeUm);
+    double VolumeUm3, double MinAngleDeg, double MaxAngleDeg, double MeanEdgeUm, int Components, bool Manifold, bool Outward,
+    int Genus, int SelfIntersections, double MeanMinAngleDeg, double MeanAspectRatio, double MaxAspectRatio, double MinEdgeUm,
+    double MaxEdgeUm, int[] AngleHistogram, double InputMinAngleDeg, double RelativeVolumeChange, IReadOnlyList<string> Repairs);
 
 /// <summary>One segmented object: its label, size and cropped binary mask.</summary>
 public sealed record SegmentedObject(int Label, long Voxels, double VolumeUm3, ArtifactRef Mask);
@@ -112,7 +121,28 @@ public sealed record TransientValues(double PeakUM, double TimeToPeakMs, double 
 
 /// <summary>Result of one simulation: phenotypes per compartment, solver statistics and the time series.</summary>
 public sealed record SimulateResult(IReadOnlyDictionary<string, TransientValues> Phenotypes, int Steps, int CgIterations,
-    double MaxResidual, int DomainVoxels, double DomainVolumeUm3, double SourceAreaUm2, double SolveSeconds, ArtifactRef Timeseries);
+    double MaxResidual, int DomainVoxels, double DomainVolumeUm3, double SourceAreaUm2, double SolveSeconds, ArtifactRef Timeseries)
+{
+    /// <summary>Finite-element solver statistics (FEM models only).</summary>
+    public FemSolverStats? Fem { get; init; }
+    /// <summary>Model-specific scalar outputs by column name (e.g. head_to_base_gradient_um, spine_peak_ions for calcium_spine).</summary>
+    public IReadOnlyDictionary<string, double>? Outputs { get; init; }
+}
+
+/// <summary>
+/// Statistics of a finite-element run: accepted and rejected time steps, Newton and linear iterations, unknowns (dofs = vertices ×
+/// species where they live), tetrahedra, attempts (1 + the dt halvings after failures) and the first step used (ms).
+/// </summary>
+public sealed record FemSolverStats(int Steps, int RejectedSteps, int NewtonIterations, int LinearIterations, int Dofs, int Tetrahedra,
+    int Attempts, double FirstDtMs);
+
+/// <summary>
+/// A tetrahedral mesh made from a shape's surface: the stored mesh (with boundary markers and head/neck/base compartments),
+/// sizes, enclosed volume (µm³), dihedral-angle range (degrees), PSD faces and area (µm²), and where the PSD came from
+/// ("regions" file or "geometric" top fraction).
+/// </summary>
+public sealed record TetMeshResult(ArtifactRef TetMesh, int Vertices, int Tetrahedra, int BoundaryFaces, double VolumeUm3,
+    double MinDihedralDeg, double MaxDihedralDeg, int PsdFaces, double PsdAreaUm2, string PsdSource, string CompartmentSource);
 
 /// <summary>
 /// One association estimate (Spearman ρ with bootstrap CI, p and BH q) of a descriptor with a phenotype of one compartment.

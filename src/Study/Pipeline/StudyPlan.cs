@@ -30,6 +30,8 @@ public sealed class ShapeState
     public ArtifactRef? Mask { get; set; }
     public ArtifactRef? Mesh { get; set; }
     public MeshQuality? Quality { get; set; }
+    /// <summary>The tetrahedral mesh (FEM simulation models), once made.</summary>
+    public TetMeshResult? TetMesh { get; set; }
     public DescriptorSet? Descriptors { get; set; }
     public EntityStatus Status { get; set; } = EntityStatus.Pending;
     public string? Error { get; set; }
@@ -67,7 +69,21 @@ public sealed class StudyPlan
         _m = manifest;
         _fileHash = fileHash;
         _sweep = manifest.Simulation.ExpandSweep(Seeds.Child(manifest.Study.Seed, "simulation"));
+        _fem = manifest.Simulation.Model != SimulationModel.DiffusionDecay;
     }
+
+    private readonly bool _fem;
+
+    /// <summary>Fraction of a surface's extent along its major axis taken as PSD when a mesh has no regions file.</summary>
+    public const double GeometricPsdTopFraction = 0.1;
+
+    /// <summary>The manifest's model name as written (diffusion_decay, diffusion_decay_fem, calcium_spine).</summary>
+    public static string ModelName(SimulationModel m) => m switch
+    {
+        SimulationModel.DiffusionDecayFem => "diffusion_decay_fem",
+        SimulationModel.CalciumSpine => "calcium_spine",
+        _ => "diffusion_decay",
+    };
 
     public Dictionary<string, CellState> Cells { get; } = new();
     public Dictionary<string, ShapeState> Shapes { get; } = new();
@@ -111,7 +127,7 @@ public sealed class StudyPlan
                         var cellId = $"{mi.Name}/{Path.GetFileNameWithoutExtension(file)}";
                         Cells[cellId] = new CellState { CellId = cellId, Input = mi.Name, SourceFile = file, Kind = "surface_mesh" };
                         Shapes[RealShapeId(cellId)] = new ShapeState { ShapeId = RealShapeId(cellId), CellId = cellId, Synthetic = false };
-                        ready.Add(Emit(Stages.LoadMesh, cellId, new LoadMeshPayload(cellId, file, _fileHash(file), _m.Simulation.MaxVoxels),
+                        ready.Add(Emit(Stages.LoadMesh, cellId, new LoadMeshPayload(cellId, file, _fileHash(file), _m.Simulation.MaxVoxels, MeshConditioning.From(_m.Meshing)),
                             p => p with { Path = "" }));
                     }
                     break;
@@ -137,6 +153,7 @@ public sealed class StudyPlan
                 var shape = Shapes[task.Subject];
                 shape.Mesh = r.Mesh; shape.Quality = r.Quality;
                 ready.Add(Emit(Stages.Describe, shape.ShapeId, new DescribePayload(shape.ShapeId, shape.Mask!, r.Mesh, false)));
+                if (_fem) ready.AddRange(EmitSimulations(shape));
                 break;
             }
             case Stages.Describe:
@@ -148,8 +165,16 @@ public sealed class StudyPlan
             {
                 var shape = Shapes[task.Subject];
                 shape.Mask = StageJson.Read<VariantResult>(resultJson).Mask;
-                ready.Add(Emit(Stages.Surface, shape.ShapeId, new SurfacePayload(shape.ShapeId, shape.Mask)));
+                ready.Add(Emit(Stages.Surface, shape.ShapeId, new SurfacePayload(shape.ShapeId, shape.Mask, MeshConditioning.From(_m.Meshing))));
                 ready.AddRange(EmitSimulations(shape));
+                break;
+            }
+            case Stages.TetMesh:
+            {
+                var shape = Shapes[task.Subject];
+                shape.TetMesh = StageJson.Read<TetMeshResult>(resultJson);
+                ready.AddRange(EmitSimulations(shape));
+                UpdateShapeStatus(shape);
                 break;
             }
             case Stages.Simulate:
@@ -182,7 +207,7 @@ public sealed class StudyPlan
                 _inputsPending--;
                 FailShape(Shapes[RealShapeId(task.Subject)], error);
                 break;
-            case Stages.Surface or Stages.Describe or Stages.Variant:
+            case Stages.Surface or Stages.Describe or Stages.Variant or Stages.TetMesh:
                 FailShape(Shapes[task.Subject], error);
                 break;
             case Stages.Simulate:
@@ -209,7 +234,7 @@ public sealed class StudyPlan
             Cells[cellId] = new CellState { CellId = cellId, Input = task.Subject, SourceFile = input.Path, Label = o.Label, Kind = "volume_object", Voxels = o.Voxels };
             var shape = new ShapeState { ShapeId = RealShapeId(cellId), CellId = cellId, Synthetic = false, Mask = o.Mask };
             Shapes[shape.ShapeId] = shape;
-            yield return Emit(Stages.Surface, shape.ShapeId, new SurfacePayload(shape.ShapeId, o.Mask));
+            yield return Emit(Stages.Surface, shape.ShapeId, new SurfacePayload(shape.ShapeId, o.Mask, MeshConditioning.From(_m.Meshing)));
             foreach (var t in EmitSimulations(shape)) yield return t;
         }
     }
@@ -248,6 +273,32 @@ public sealed class StudyPlan
     private IEnumerable<PlannedTask> EmitSimulations(ShapeState shape)
     {
         var s = _m.Simulation;
+        if (_fem)
+        {
+            // FEM models simulate on the tetrahedral mesh: make it first (once the surface exists), then the runs
+            if (shape.Mesh is null) yield break;
+            if (shape.TetMesh is null)
+            {
+                string? source = null, regions = null;
+                if (!shape.Synthetic && Cells.TryGetValue(shape.CellId, out var cell) && cell.Kind == "surface_mesh")
+                {
+                    var candidate = Path.Combine(Path.GetDirectoryName(cell.SourceFile)!, Path.GetFileNameWithoutExtension(cell.SourceFile) + "_regions.json");
+                    if (File.Exists(candidate)) { source = cell.SourceFile; regions = candidate; }
+                }
+                yield return Emit(Stages.TetMesh, shape.ShapeId, new TetMeshPayload(shape.ShapeId, shape.Mesh, _m.Meshing.LatticeUm,
+                    source, source is null ? null : _fileHash(source), regions, regions is null ? null : _fileHash(regions), GeometricPsdTopFraction),
+                    p => p with { SourcePath = null, RegionsPath = null });
+                yield break;
+            }
+            foreach (var p in _sweep)
+            {
+                var simId = $"{shape.ShapeId}/p{p.Index:D2}";
+                Simulations[simId] = new SimulationState { SimId = simId, ShapeId = shape.ShapeId, Parameters = p };
+                yield return Emit(Stages.Simulate, simId, new SimulatePayload(simId, shape.Mask ?? shape.Mesh, p, s.DurationMs, s.DtMs, s.MaxVoxels)
+                    { Model = ModelName(s.Model), TetMesh = shape.TetMesh.TetMesh });
+            }
+            yield break;
+        }
         foreach (var p in _sweep)
         {
             var simId = $"{shape.ShapeId}/p{p.Index:D2}";
@@ -350,6 +401,7 @@ public sealed class StudyPlan
     private void UpdateShapeStatus(ShapeState shape)
     {
         if (shape.Status == EntityStatus.Failed || shape.Descriptors is null) return;
+        if (_fem && shape.TetMesh is null) return;
         var sims = Simulations.Values.Where(s => s.ShapeId == shape.ShapeId).ToList();
         if (sims.Any(s => s.Status == EntityStatus.Pending)) return;
         shape.Status = EntityStatus.Done;

@@ -11,7 +11,10 @@ namespace ShapeStudy.Study.Tables;
 public static class StudyTables
 {
     private static readonly string[] DescriptorColumns = KnownNames.Descriptors.ToArray();
-    private static readonly string[] Compartments = { "whole", "source", "far" };
+    private static readonly string[] Compartments = { "whole", "source", "far", "head", "neck", "base" };
+
+    /// <summary>Model-specific scalar outputs of the simulations table (calcium_spine), in column order.</summary>
+    private static readonly string[] ModelOutputs = { "head_to_base_gradient_um", "spine_peak_ions", "spine_auc_ions_s", "spine_volume_um3" };
 
     public static IReadOnlyList<Table> Build(StudyManifest m, StudyPlan plan, IReadOnlyDictionary<string, TaskRecord> records,
         Func<Core.ArtifactRef, (double[] TimesMs, IReadOnlyDictionary<string, double[]> Means)> readTimeseries,
@@ -21,7 +24,7 @@ public static class StudyTables
         return new[]
         {
             Cells(study, plan), SegmentationQuality(study, m, plan), Shapes(study, plan), Meshes(study, plan),
-            Simulations(study, plan), Timeseries(plan, readTimeseries), Fits(study, plan), PosteriorDraws(plan, readDraws),
+            Simulations(study, plan, StudyPlan.ModelName(m.Simulation.Model)), Timeseries(plan, readTimeseries), Fits(study, plan), PosteriorDraws(plan, readDraws),
             Associations(study, plan), Tasks(study, plan, records),
         };
     }
@@ -115,19 +118,36 @@ public static class StudyTables
         var t = new Table("meshes").Column<string>("study_id").Column<string>("shape_id").Column<string>("mesh_sha256")
             .Column<int>("vertices").Column<int>("triangles").Column<int>("tetrahedra").Column<bool>("watertight")
             .Column<int>("euler_characteristic").Column<double>("min_angle_deg").Column<double>("max_angle_deg")
-            .Column<double>("mean_edge_um").Column<double>("area_um2").Column<double>("volume_um3");
+            .Column<double>("mean_edge_um").Column<double>("area_um2").Column<double>("volume_um3")
+            .Column<int>("components").Column<bool>("manifold").Column<bool>("outward").Column<int>("genus")
+            .Column<int>("self_intersections").Column<double>("mean_min_angle_deg").Column<double>("mean_aspect_ratio")
+            .Column<double>("max_aspect_ratio").Column<double>("min_edge_um").Column<double>("max_edge_um")
+            .Column<double>("input_min_angle_deg").Column<double>("relative_volume_change").Column<string>("repairs");
+        for (int k = 0; k < AngleBins; k++) t.Column<int>($"angle_hist_{k:00}");
         foreach (var s in plan.Shapes.Values.Where(s => s.Quality is not null).OrderBy(s => s.ShapeId, StringComparer.Ordinal))
         {
             var q = s.Quality!;
-            t.Add(("study_id", study), ("shape_id", s.ShapeId), ("mesh_sha256", s.Mesh?.Sha256), ("vertices", q.Vertices),
+            var row = new List<(string, object?)>
+            {
+                ("study_id", study), ("shape_id", s.ShapeId), ("mesh_sha256", s.Mesh?.Sha256), ("vertices", q.Vertices),
                 ("triangles", q.Triangles), ("tetrahedra", 0), ("watertight", q.Watertight), ("euler_characteristic", q.EulerCharacteristic),
                 ("min_angle_deg", q.MinAngleDeg), ("max_angle_deg", q.MaxAngleDeg), ("mean_edge_um", q.MeanEdgeUm),
-                ("area_um2", q.AreaUm2), ("volume_um3", q.VolumeUm3));
+                ("area_um2", q.AreaUm2), ("volume_um3", q.VolumeUm3), ("components", q.Components), ("manifold", q.Manifold),
+                ("outward", q.Outward), ("genus", q.Genus), ("self_intersections", q.SelfIntersections),
+                ("mean_min_angle_deg", q.MeanMinAngleDeg), ("mean_aspect_ratio", q.MeanAspectRatio), ("max_aspect_ratio", q.MaxAspectRatio),
+                ("min_edge_um", q.MinEdgeUm), ("max_edge_um", q.MaxEdgeUm), ("input_min_angle_deg", q.InputMinAngleDeg),
+                ("relative_volume_change", q.RelativeVolumeChange), ("repairs", string.Join("; ", q.Repairs)),
+            };
+            for (int k = 0; k < AngleBins; k++) row.Add(($"angle_hist_{k:00}", k < q.AngleHistogram.Length ? q.AngleHistogram[k] : 0));
+            t.Add(row.ToArray());
         }
         return t;
     }
 
-    private static Table Simulations(string study, StudyPlan plan)
+    /// <summary>Bins of the meshes table's angle histogram (10° each, 0°–180°).</summary>
+    private const int AngleBins = 18;
+
+    private static Table Simulations(string study, StudyPlan plan, string model)
     {
         var t = new Table("simulations").Column<string>("study_id").Column<string>("sim_id").Column<string>("shape_id")
             .Column<string>("model").Column<int>("parameter_set").Column<double>("d_um2_per_ms").Column<double>("decay_per_ms")
@@ -139,19 +159,26 @@ public static class StudyTables
                 .Column<double?>(prefix + "auc_um_ms");
         }
         t.Column<int>("steps").Column<int>("cg_iterations").Column<double?>("max_residual").Column<int>("domain_voxels")
-            .Column<double?>("domain_volume_um3").Column<double?>("source_area_um2").Column<string>("status").Column<string>("error");
+            .Column<double?>("domain_volume_um3").Column<double?>("source_area_um2").Column<string>("status").Column<string>("error")
+            .Column<string>("model_parameters").Column<int>("rejected_steps").Column<int>("newton_iterations").Column<int>("linear_iterations")
+            .Column<int>("dofs").Column<int>("tetrahedra").Column<int>("attempts");
+        foreach (var o in ModelOutputs) t.Column<double?>(o);
         foreach (var s in plan.Simulations.Values.OrderBy(s => s.SimId, StringComparer.Ordinal))
         {
             var p = s.Parameters;
             var r = s.Result;
             var row = new List<(string, object?)>
             {
-                ("study_id", study), ("sim_id", s.SimId), ("shape_id", s.ShapeId), ("model", "diffusion_decay"), ("parameter_set", p.Index),
+                ("study_id", study), ("sim_id", s.SimId), ("shape_id", s.ShapeId), ("model", model), ("parameter_set", p.Index),
                 ("d_um2_per_ms", p.DUm2PerMs), ("decay_per_ms", p.DecayPerMs), ("influx_um_um_per_ms", p.InfluxUmUmPerMs), ("pulse_ms", p.PulseMs),
                 ("steps", r?.Steps ?? 0), ("cg_iterations", r?.CgIterations ?? 0), ("max_residual", r?.MaxResidual),
                 ("domain_voxels", r?.DomainVoxels ?? 0), ("domain_volume_um3", r?.DomainVolumeUm3), ("source_area_um2", r?.SourceAreaUm2),
                 ("status", s.Status.ToString().ToLowerInvariant()), ("error", s.Error),
+                ("model_parameters", p.ModelCanonical), ("rejected_steps", r?.Fem?.RejectedSteps ?? 0), ("newton_iterations", r?.Fem?.NewtonIterations ?? 0),
+                ("linear_iterations", r?.Fem?.LinearIterations ?? 0), ("dofs", r?.Fem?.Dofs ?? 0), ("tetrahedra", r?.Fem?.Tetrahedra ?? 0),
+                ("attempts", r?.Fem?.Attempts ?? 0),
             };
+            foreach (var o in ModelOutputs) row.Add((o, r?.Outputs is { } outs && outs.TryGetValue(o, out var ov) ? NullIfNaN(ov) : null));
             foreach (var c in Compartments)
             {
                 var prefix = c == "whole" ? "" : c + "_";
