@@ -32,6 +32,7 @@ public static class Cli
         root.Subcommands.Add(validate);
         root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
         root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
+        root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
         return await root.Parse(args).InvokeAsync();
     }
 

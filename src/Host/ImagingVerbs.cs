@@ -113,7 +113,7 @@ public static class ImagingVerbs
         else throw new InvalidDataException($"{count} objects cannot be stored exactly in a uint16 or float32 label volume");
     }
 
-    private static Spacing? ParseSpacing(string? text)
+    internal static Spacing? ParseSpacing(string? text)
     {
         if (text is null) return null;
         var parts = text.Split(',');
@@ -124,7 +124,7 @@ public static class ImagingVerbs
     }
 
     /// <summary>Turns bad files and options into one clear error line and a non-zero exit code.</summary>
-    private static int Guard(TextWriter errors, Func<int> action)
+    internal static int Guard(TextWriter errors, Func<int> action)
     {
         try { return action(); }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or IOException or HaloTooSmallException)

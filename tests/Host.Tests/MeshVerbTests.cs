@@ -1,0 +1,107 @@
+using System.Globalization;
+using ShapeStudy.Core;
+using ShapeStudy.Testing;
+
+namespace ShapeStudy.Host.Tests;
+
+/// <summary>The <c>mesh</c> verb on a real spine mesh with its PSD region and on a label volume with a degenerate object.</summary>
+public sealed class MeshVerbTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("shapestudy-mesh-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = await Host.Cli.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static List<Dictionary<string, string>> ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        return lines.Skip(1).Select(l => SplitCsv(l).Select((v, i) => (header[i], v)).ToDictionary(p => p.Item1, p => p.v)).ToList();
+    }
+
+    private static List<string> SplitCsv(string line)
+    {
+        var cells = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"') { cell.Append('"'); i++; }
+            else if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) { cells.Add(cell.ToString()); cell.Clear(); }
+            else cell.Append(c);
+        }
+        cells.Add(cell.ToString());
+        return cells;
+    }
+
+    private static double D(Dictionary<string, string> row, string key) => double.Parse(row[key], CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task RealSpineWithItsPsdGivesAWatertightSurfaceAndBoundedTetrahedraCarryingThePsd()
+    {
+        var r = await Cli("mesh", RepoPaths.Data("rangamani-spine", "real_Mushroom_dendrite.obj"), "--out", _dir, "--tetrahedral",
+            "--lattice-um", "0.06", "--format", "ply");
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        var row = Assert.Single(ReadCsv(Path.Combine(_dir, "quality.csv")));
+        Assert.Equal("ok", row["status"]);
+        Assert.Equal("true", row["watertight"]);
+        Assert.Equal("true", row["outward"]);
+        Assert.Equal("0", row["self_intersections"]);
+        Assert.InRange(D(row, "relative_volume_change"), -0.01, 0.01);
+        Assert.True(D(row, "min_dihedral_deg") >= 10.7 && D(row, "max_dihedral_deg") <= 164.8, $"{row["min_dihedral_deg"]}–{row["max_dihedral_deg"]}");
+        Assert.InRange(D(row, "tet_volume_um3") / D(row, "volume_um3"), 0.99, 1.01);
+        Assert.True(int.Parse(row["psd_faces"], CultureInfo.InvariantCulture) > 0, "the PSD region must reach the tetrahedral boundary");
+        var written = Physics.MeshFiles.Read(Path.Combine(_dir, row["tet_file"]));
+        Assert.NotNull(written.Tetrahedra);
+        Assert.Equal(int.Parse(row["tetrahedra"], CultureInfo.InvariantCulture), written.Tetrahedra!.TetCount);
+        Assert.True(File.Exists(Path.Combine(_dir, row["surface_file"])));
+    }
+
+    [Fact]
+    public async Task EveryObjectOfALabelVolumeIsMeshedWithinTwoPercentOfItsVoxelVolume()
+    {
+        // Two balls (radii 7 and 5 voxels, > 1,000 and ~500 voxels) and a single-voxel object, 0.1 µm voxels.
+        var labels = new Volume<float>(24, 24, 40, Spacing.Isotropic(0.1));
+        for (int z = 0; z < 24; z++)
+            for (int y = 0; y < 24; y++)
+                for (int x = 0; x < 40; x++)
+                {
+                    if ((z - 12) * (z - 12) + (y - 12) * (y - 12) + (x - 10) * (x - 10) <= 49) labels[z, y, x] = 1;
+                    if ((z - 12) * (z - 12) + (y - 12) * (y - 12) + (x - 28) * (x - 28) <= 25) labels[z, y, x] = 2;
+                }
+        labels[2, 2, 38] = 3;
+        string path = Path.Combine(_dir, "labels.npy");
+        Imaging.NpyFormat.Write(path, labels);
+        var r = await Cli("mesh", path, "--out", Path.Combine(_dir, "out"), "--format", "stl");
+        var rows = ReadCsv(Path.Combine(_dir, "out", "quality.csv"));
+        Assert.Equal(new[] { "labels_1", "labels_2", "labels_3" }, rows.Select(x => x["object"]));
+        foreach (var row in rows.Where(x => x["status"] == "ok"))
+        {
+            Assert.Equal("true", row["watertight"]);
+            Assert.Equal("0", row["self_intersections"]);
+        }
+        var big = rows[0];
+        Assert.Equal("ok", big["status"]);
+        Assert.InRange(D(big, "volume_um3") / D(big, "voxel_volume_um3"), 0.98, 1.02);
+        Assert.Equal(rows.All(x => x["status"] == "ok") ? 0 : 1, r.Code);
+    }
+
+    [Fact]
+    public async Task ACorruptMeshIsAClearErrorNamingTheFile()
+    {
+        string bad = Path.Combine(_dir, "bad.obj");
+        File.WriteAllText(bad, "v 0 0 0\nv 1 0 0\nf 1 2 9\n");
+        var r = await Cli("mesh", bad, "--out", Path.Combine(_dir, "o"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("bad.obj", r.Err);
+    }
+}
