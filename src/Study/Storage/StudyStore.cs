@@ -8,6 +8,8 @@ public static class TaskStatus
     public const string Started = "started";
     public const string Committed = "committed";
     public const string Failed = "failed";
+    /// <summary>Gave up after <c>execution.max_retries</c>: every attempt failed transiently or lost its worker.</summary>
+    public const string Quarantined = "quarantined";
 }
 
 /// <summary>One pipeline task's durable record, keyed by its content-hash task key.</summary>
@@ -81,12 +83,12 @@ public sealed class StudyStore : IDisposable
         return true;
     }
 
-    /// <summary>Records a failed attempt with its reason.</summary>
-    public void MarkFailed(string key, string error, DateTime nowUtc)
+    /// <summary>Records a task's final failure with its reason (<see cref="TaskStatus.Quarantined"/> when retries ran out).</summary>
+    public void MarkFailed(string key, string error, DateTime nowUtc, bool quarantined = false)
     {
         var r = _tasks.FindById(key) ?? throw new InvalidOperationException($"task {key} was never started");
         if (r.Status == TaskStatus.Committed) return;
-        r.Status = TaskStatus.Failed;
+        r.Status = quarantined ? TaskStatus.Quarantined : TaskStatus.Failed;
         r.Error = error;
         r.FinishedUtc = nowUtc;
         _tasks.Upsert(r);
