@@ -99,6 +99,13 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
                 _board.MarkCached(task.Key);
                 foreach (var next in _plan.OnCommitted(task.Key, committed.ResultJson)) pending.Enqueue(next);
             }
+            else if (_options.KeepRecordedFailures && _store.Find(task.Key) is { Status: Study.Storage.TaskStatus.Failed or Study.Storage.TaskStatus.Quarantined } failed)
+            {
+                // Resuming after a coordinator crash: a final failure of this run stays final (not attempted again).
+                _board.MarkFailed(task.Key);
+                _observer.OnTaskFailed(task.Stage, task.Subject, failed.Error ?? "failed");
+                foreach (var next in _plan.OnFailed(task.Key, failed.Error ?? "failed")) pending.Enqueue(next);
+            }
             else if (!_stopRequested) _board.AddReady(task);
         }
     }
@@ -284,7 +291,9 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
 /// <param name="LeaseTimeout">A lease with no result after this long is taken back (a hung worker); node loss is detected much sooner by the cluster.</param>
 /// <param name="FirstBackoff">Backoff before the first retry of a transiently failed task; doubles per attempt.</param>
 /// <param name="ProgressInterval">Progress is published (and expired leases swept) at most this often.</param>
-public sealed record CoordinatorOptions(TimeSpan LeaseTimeout, TimeSpan FirstBackoff, TimeSpan ProgressInterval)
+/// <param name="KeepRecordedFailures">Resume of an interrupted run: tasks that already failed for good in this run are not
+/// attempted again. False for a new submission, which retries earlier failures.</param>
+public sealed record CoordinatorOptions(TimeSpan LeaseTimeout, TimeSpan FirstBackoff, TimeSpan ProgressInterval, bool KeepRecordedFailures = false)
 {
     public CoordinatorOptions() : this(TimeSpan.FromHours(2), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(250)) { }
 }

@@ -68,13 +68,20 @@ public sealed class Worker : ReceiveActor, IWithTimers
     private readonly ExecutionSites _sites;
     private readonly string _node;
     private readonly TimeSpan _repeat;
+    private readonly Action<WorkItem>? _onStart;
     private bool _busy;
     private WorkItem? _next;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public Worker(IActorRef coordinator, ExecutionSites sites, string node, TimeSpan? idleRepeat = null)
+    /// <param name="coordinator">The coordinator singleton's proxy (or the coordinator itself in tests).</param>
+    /// <param name="sites">Opens the artifact store and executor for a work item's artifact location.</param>
+    /// <param name="node">This node's address, recorded with each task.</param>
+    /// <param name="idleRepeat">How often an idle slot repeats its request (default 2 s).</param>
+    /// <param name="onStart">Called (on the actor thread) when the slot starts a task: operational logging.</param>
+    public Worker(IActorRef coordinator, ExecutionSites sites, string node, TimeSpan? idleRepeat = null, Action<WorkItem>? onStart = null)
     {
+        _onStart = onStart;
         _coordinator = coordinator;
         _sites = sites;
         _node = node;
@@ -104,6 +111,7 @@ public sealed class Worker : ReceiveActor, IWithTimers
     {
         _busy = true;
         Timers.Cancel("ask");
+        _onStart?.Invoke(item);
         var (self, node, sites, task) = (Self, _node, _sites, item.Task);
         Task.Run(() =>
         {

@@ -43,6 +43,8 @@ public sealed class NodeSettings
     public string Discovery { get; set; } = "seeds";
     public KubernetesSettings Kubernetes { get; set; } = new();
     public ClusterTimings Timings { get; set; } = new();
+    /// <summary>Print one line per task a worker slot starts (stage, subject, attempt).</summary>
+    public bool LogTasks { get; set; }
 }
 
 /// <summary>Cluster bootstrap through the Kubernetes API (pods found by label; needs RBAC to list pods).</summary>
@@ -190,10 +192,13 @@ public static class ClusterNode
                 {
                     var sites = ExecutionSites.Stages();
                     var node = cluster.SelfAddress.ToString();
+                    Action<WorkItem>? logTask = s.LogTasks
+                        ? item => output.WriteLine($"task started: {item.Task.Stage} {item.Task.Subject} attempt {item.Attempt}")
+                        : null;
                     cluster.RegisterOnMemberUp(() =>
                     {
                         for (int i = 0; i < slots; i++)
-                            system.ActorOf(Props.Create(() => new Worker(proxy, sites, node, idleRepeat)), $"worker-{i}");
+                            system.ActorOf(Props.Create(() => new Worker(proxy, sites, node, idleRepeat, logTask)), $"worker-{i}");
                     });
                 }
             });

@@ -139,7 +139,9 @@ public sealed class StudyHost : ReceiveActor
             var store = new StudyStore(Path.Combine(stateDir, "state.db"));
             var artifacts = new ArtifactStore(Path.Combine(stateDir, "artifacts"));
             var relay = new Relay(Self, id);
-            var child = Context.ActorOf(Props.Create(() => new StudyCoordinator(manifest, store, artifacts, relay, _options)),
+            // A study that was running when the coordinator stopped resumes: its final failures stay final.
+            var options = _options with { KeepRecordedFailures = s.Status == "running" };
+            var child = Context.ActorOf(Props.Create(() => new StudyCoordinator(manifest, store, artifacts, relay, options)),
                 "study-" + Uri.EscapeDataString(id).Replace("%", "_", StringComparison.Ordinal) + "-" + Guid.NewGuid().ToString("N")[..6]);
             Context.Watch(child);
             _active = (id, child, store);

@@ -77,6 +77,13 @@ public sealed class TaskBoard<TWorker>(int maxRetries, TimeSpan firstBackoff) wh
     /// <summary>Records a task whose committed result was reused.</summary>
     public void MarkCached(string key) => SetOutcome(key, Outcome.Cached);
 
+    /// <summary>Records a task that failed for good earlier (a resumed run keeps its final failures).</summary>
+    public void MarkFailed(string key)
+    {
+        _readyKeys.Remove(key);
+        SetOutcome(key, Outcome.Failed);
+    }
+
     /// <summary>A worker slot asks for one task; ignored while the slot is already waiting or holds a lease.</summary>
     public void WorkerIdle(TWorker worker)
     {
