@@ -66,6 +66,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
     /// <summary>A coordinator that stops before its study completed reports that as the study's outcome.</summary>
     protected override void PostStop()
     {
+        _store.Flush();
         if (_reported) return;
         _reported = true;
         _observer.OnFinished(new StudySummary(_manifest.Study.Id, _manifest.Outputs.Dir, _plan.Tasks.Count, 0, 0, 0,
@@ -122,12 +123,14 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
                     : new WorkItem(task, record.Attempts, _artifacts.Location));
             }
         _progressDirty = true;
+        if (_store.Pending >= 2000) _store.Flush();
     }
 
     private int AttemptsOf(string key) => _store.Find(key)?.Attempts ?? 0;
 
     private void OnTick()
     {
+        _store.Flush();
         var expired = _board.ExpireLeases(DateTime.UtcNow, _options.LeaseTimeout, AttemptsOf);
         if (expired.Count > 0) Reclaimed(expired, $"its lease expired after {_options.LeaseTimeout}");
         if (_progressDirty) PublishProgress();
@@ -223,6 +226,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         if (_finishing || _board.LeaseCount > 0) return;
         if (!_plan.IsComplete && !(_stopRequested && _board.ReadyCount == 0)) return;
         _finishing = true;
+        _store.Flush();
         PublishProgress();
         int swept = _artifacts.RemoveAbandonedWrites();
         if (swept > 0) _log.Warning("removed {0} abandoned temporary artifact file(s) of interrupted writes", swept);

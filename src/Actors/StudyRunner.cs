@@ -22,7 +22,7 @@ public static class StudyRunner
         var outDir = manifest.Outputs.Dir;
         Directory.CreateDirectory(outDir);
         var artifacts = new ArtifactStore(Path.Combine(outDir, StateFolder, "artifacts"));
-        using var store = new StudyStore(Path.Combine(outDir, StateFolder, "state.db"));
+        using var store = new StudyStore(Path.Combine(outDir, StateFolder, "state.db"), groupCommit: true);
         var finished = new TaskCompletionSource<StudySummary>(TaskCreationOptions.RunContinuationsAsynchronously);
         var relay = new FinishRelay(observer, finished);
 

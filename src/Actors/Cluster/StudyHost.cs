@@ -136,7 +136,7 @@ public sealed class StudyHost : ReceiveActor
             }
             var manifest = loaded.Manifest;
             var stateDir = Path.Combine(manifest.Outputs.Dir, StudyRunner.StateFolder);
-            var store = new StudyStore(Path.Combine(stateDir, "state.db"));
+            var store = new StudyStore(Path.Combine(stateDir, "state.db"), groupCommit: true);
             var artifacts = new ArtifactStore(Path.Combine(stateDir, "artifacts"));
             var relay = new Relay(Self, id);
             // A study that was running when the coordinator stopped resumes: its final failures stay final.
