@@ -174,7 +174,7 @@ public static class ClusterNode
                     SplitBrainResolver = new KeepMajorityOption(),
                 });
             if (s.Discovery == "kubernetes")
-                akka.WithAkkaManagement(port: s.Kubernetes.ManagementPort)
+                akka.WithAkkaManagement(hostName: publicHost, port: s.Kubernetes.ManagementPort, bindHostname: "0.0.0.0", bindPort: s.Kubernetes.ManagementPort)
                     .WithClusterBootstrap(serviceName: s.Kubernetes.ServiceName, requiredContactPoints: s.Kubernetes.RequiredContactPoints)
                     .WithKubernetesDiscovery(string.Format(System.Globalization.CultureInfo.InvariantCulture, s.Kubernetes.PodLabelSelector, s.Kubernetes.ServiceName));
             akka.WithActors((system, registry) =>

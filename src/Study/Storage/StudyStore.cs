@@ -54,7 +54,22 @@ public sealed class StudyStore : IDisposable
         _tasks = _db.GetCollection<TaskRecord>("tasks");
         _tasks.EnsureIndex(t => t.Stage);
         _groupCommit = groupCommit;
-        foreach (var r in _tasks.FindAll()) _records[r.Key] = r;
+        foreach (var r in _tasks.FindAll())
+        {
+            r.StartedUtc = Utc(r.StartedUtc);
+            r.FinishedUtc = r.FinishedUtc is { } f ? Utc(f) : null;
+            _records[r.Key] = r;
+        }
+    }
+
+    /// <summary>
+    /// Times as LiteDB keeps them (whole milliseconds), always of UTC kind: a record reads the same from memory in the
+    /// run that wrote it and from the file in a later run (cached re-runs rewrite byte-identical tables).
+    /// </summary>
+    private static DateTime Utc(DateTime t)
+    {
+        var u = t.Kind switch { DateTimeKind.Local => t.ToUniversalTime(), DateTimeKind.Unspecified => DateTime.SpecifyKind(t, DateTimeKind.Utc), _ => t };
+        return new DateTime(u.Ticks - u.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
     }
 
     /// <summary>Changes not yet written (always 0 without group commit).</summary>
@@ -72,7 +87,7 @@ public sealed class StudyStore : IDisposable
         if (!_records.TryGetValue(key, out var r)) _records[key] = r = new TaskRecord { Key = key, Stage = stage, Subject = subject };
         r.Status = TaskStatus.Started;
         r.Attempts++;
-        r.StartedUtc = nowUtc;
+        r.StartedUtc = Utc(nowUtc);
         r.FinishedUtc = null;
         r.Node = node;
         r.Error = null;
@@ -87,7 +102,7 @@ public sealed class StudyStore : IDisposable
         if (r.Status == TaskStatus.Committed) return false;
         r.Status = TaskStatus.Committed;
         r.ResultJson = resultJson;
-        r.FinishedUtc = nowUtc;
+        r.FinishedUtc = Utc(nowUtc);
         Changed(r);
         return true;
     }
@@ -99,7 +114,7 @@ public sealed class StudyStore : IDisposable
         if (r.Status == TaskStatus.Committed) return;
         r.Status = quarantined ? TaskStatus.Quarantined : TaskStatus.Failed;
         r.Error = error;
-        r.FinishedUtc = nowUtc;
+        r.FinishedUtc = Utc(nowUtc);
         Changed(r);
     }
 
