@@ -4,10 +4,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
-using Akka.Discovery.KubernetesApi;
 using Akka.Hosting;
-using Akka.Management;
-using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,31 +30,19 @@ public sealed class NodeSettings
     public string? PublicHostname { get; set; }
     /// <summary>Akka.Remote port; 0 picks a free port (fine for workers, not for a seed).</summary>
     public int Port { get; set; }
-    /// <summary>Seed nodes as host:port. Empty on the first coordinator, which then forms the cluster by joining itself.</summary>
+    /// <summary>
+    /// Seed nodes as host:port. Empty on the first coordinator, which then forms the cluster by joining itself. Every
+    /// node may list the same seeds (e.g. the coordinators' stable DNS names): only the first seed forms a new cluster,
+    /// and only when no other seed answers.
+    /// </summary>
     public string[] Seeds { get; set; } = Array.Empty<string>();
     /// <summary>Worker slots (concurrent tasks) on a worker node; 0 = number of cores.</summary>
     public int Slots { get; set; }
     /// <summary>Coordinator state directory (study submissions and outcomes); must be the same shared directory on every coordinator-role node.</summary>
     public string StateDir { get; set; } = "shapestudy-state";
-    /// <summary><c>seeds</c> (static seed list) or <c>kubernetes</c> (Akka.Management cluster bootstrap with Kubernetes API discovery).</summary>
-    public string Discovery { get; set; } = "seeds";
-    public KubernetesSettings Kubernetes { get; set; } = new();
     public ClusterTimings Timings { get; set; } = new();
     /// <summary>Print one line per task a worker slot starts (stage, subject, attempt).</summary>
     public bool LogTasks { get; set; }
-}
-
-/// <summary>Cluster bootstrap through the Kubernetes API (pods found by label; needs RBAC to list pods).</summary>
-public sealed class KubernetesSettings
-{
-    /// <summary>Label selector of the pods that form the cluster; <c>{0}</c> is replaced by <see cref="ServiceName"/>.</summary>
-    public string PodLabelSelector { get; set; } = "app={0}";
-    /// <summary>The service name bootstrap looks up (the pods' <c>app</c> label).</summary>
-    public string ServiceName { get; set; } = "shapestudy";
-    /// <summary>Pods that must be found before the lowest-addressed one forms a new cluster.</summary>
-    public int RequiredContactPoints { get; set; } = 2;
-    /// <summary>Akka.Management HTTP port (bootstrap contact point and health checks).</summary>
-    public int ManagementPort { get; set; } = 8558;
 }
 
 /// <summary>
@@ -108,8 +93,7 @@ public static class ClusterNode
         if (s.Slots < 0) errors.Add($"Node:Slots (--slots): {s.Slots} must be ≥ 0 (0 = number of cores)");
         foreach (var seed in s.Seeds.Where(x => !Regex.IsMatch(x, @"^[^:\s]+:\d{1,5}$")))
             errors.Add($"Node:Seeds (--seed): '{seed}' is not host:port");
-        if (s.Discovery is not ("seeds" or "kubernetes")) errors.Add($"Node:Discovery: '{s.Discovery}' must be seeds or kubernetes");
-        if (s.Discovery == "seeds" && s.Seeds.Length == 0 && !roles.Contains(ClusterNaming.CoordinatorRole))
+        if (s.Seeds.Length == 0 && !roles.Contains(ClusterNaming.CoordinatorRole))
             errors.Add("a worker needs --seed HOST:PORT of a running node (only the first coordinator starts without seeds)");
         var t = s.Timings;
         foreach (var (name, value) in new[] { ("StableAfter", t.StableAfter), ("AcceptableHeartbeatPause", t.AcceptableHeartbeatPause),
@@ -173,15 +157,11 @@ public static class ClusterNode
                     SeedNodes = s.Seeds.Select(x => $"akka.tcp://{ClusterNaming.SystemName}@{x}").ToArray(),
                     SplitBrainResolver = new KeepMajorityOption(),
                 });
-            if (s.Discovery == "kubernetes")
-                akka.WithAkkaManagement(hostName: publicHost, port: s.Kubernetes.ManagementPort, bindHostname: "0.0.0.0", bindPort: s.Kubernetes.ManagementPort)
-                    .WithClusterBootstrap(serviceName: s.Kubernetes.ServiceName, requiredContactPoints: s.Kubernetes.RequiredContactPoints)
-                    .WithKubernetesDiscovery(string.Format(System.Globalization.CultureInfo.InvariantCulture, s.Kubernetes.PodLabelSelector, s.Kubernetes.ServiceName));
             akka.WithActors((system, registry) =>
             {
                 var cluster = Akka.Cluster.Cluster.Get(system);
                 cluster.RegisterOnMemberUp(() => { output.WriteLine($"member up: {cluster.SelfAddress}"); output.Flush(); });
-                if (s.Discovery == "seeds" && s.Seeds.Length == 0) cluster.Join(cluster.SelfAddress);
+                if (s.Seeds.Length == 0) cluster.Join(cluster.SelfAddress);
                 if (coordinator)
                     system.ActorOf(ClusterSingletonManager.Props(Props.Create(() => new StudyHost(stateDir, options)), PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(ClusterNaming.CoordinatorRole)), ClusterNaming.Coordinator);
