@@ -26,12 +26,18 @@ public static class ImagingVerbs
         var connectivity = new Option<int>("--connectivity") { Description = "6, 18 or 26.", DefaultValueFactory = _ => 26 };
         var h = new Option<double?>("--h-um") { Description = "Watershed: h-maxima height of the distance transform in µm (default: the smallest voxel size)." };
         var compactness = new Option<double>("--compactness") { Description = "Watershed compactness (0 = classic).", DefaultValueFactory = _ => 0 };
-        var outPath = new Option<string>("--out") { Description = "Output label volume (.tif, .mrc or .npy).", Required = true };
+        var outPath = new Option<string>("--out") { Description = "Output label volume (.tif, .mrc or .npy; .npy int32 with --out-of-core).", Required = true };
+        var outOfCore = new Option<bool>("--out-of-core") { Description = "Process the volume in z-slabs within --memory-gib (labels identical to the in-memory path); for volumes larger than memory." };
+        var memory = new Option<double>("--memory-gib") { Description = "Working-memory budget in GiB for --out-of-core.", DefaultValueFactory = _ => 2.0 };
         var cmd = new Command("segment", "Segment a volume into a label volume (0 = background).")
-            { volume, method, sigma, spacing, minVolume, foreground, connectivity, h, compactness, outPath };
+            { volume, method, sigma, spacing, minVolume, foreground, connectivity, h, compactness, outPath, outOfCore, memory };
         cmd.SetAction(parse => Guard(errors, () =>
         {
             var clock = Stopwatch.StartNew();
+            if (parse.GetValue(outOfCore))
+                return SegmentOutOfCore(parse.GetValue(volume)!, parse.GetValue(outPath)!, parse.GetValue(method) == "watershed",
+                    parse.GetValue(sigma), ParseSpacing(parse.GetValue(spacing)), parse.GetValue(foreground) == "dark" ? ForegroundPolarity.Dark : ForegroundPolarity.Bright,
+                    parse.GetValue(connectivity), parse.GetValue(h), parse.GetValue(compactness), parse.GetValue(minVolume), parse.GetValue(memory), output);
             var image = VolumeFiles.Read(parse.GetValue(volume)!, ParseSpacing(parse.GetValue(spacing)));
             var polarity = parse.GetValue(foreground) == "dark" ? ForegroundPolarity.Dark : ForegroundPolarity.Bright;
             var result = parse.GetValue(method) == "watershed"
@@ -47,6 +53,33 @@ public static class ImagingVerbs
             return 0;
         }));
         return cmd;
+    }
+
+    private static int SegmentOutOfCore(string input, string outPath, bool watershed, double sigmaUm, Spacing? spacing, ForegroundPolarity polarity,
+        int connectivity, double? hUm, double compactness, double minVolumeUm3, double memoryGib, TextWriter output)
+    {
+        if (!outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--out {outPath}: out-of-core segmentation writes int32 labels as NumPy .npy; name the output *.npy");
+        if (!(memoryGib > 0) || !double.IsFinite(memoryGib))
+            throw new ArgumentException($"--memory-gib {memoryGib}: the budget must be a positive number of GiB");
+        var clock = Stopwatch.StartNew();
+        long budget = (long)(memoryGib * (1L << 30));
+        string summary;
+        if (watershed)
+        {
+            var r = OutOfCoreWatershed.Run(input, outPath, new WatershedSegmentationOptions(sigmaUm, polarity, hUm, connectivity, compactness, minVolumeUm3), budget,
+                spacingOverride: spacing);
+            summary = string.Create(CultureInfo.InvariantCulture,
+                $"{input} {r.Shape.Z}×{r.Shape.Y}×{r.Shape.X}: threshold {r.Threshold:G6}, {r.ObjectCount} objects from {r.Basins} basins, {r.Slabs} slabs of {r.SlabPlanes} planes (halo {r.HaloPlanes})");
+        }
+        else
+        {
+            var r = OutOfCoreSegmentation.Run(input, outPath, new ClassicalSegmentationOptions(sigmaUm, polarity, connectivity, minVolumeUm3), budget, spacing);
+            summary = string.Create(CultureInfo.InvariantCulture,
+                $"{input} {r.Shape.Z}×{r.Shape.Y}×{r.Shape.X}: threshold {r.Threshold:G6}, {r.ObjectCount} objects ({r.ComponentsBeforeSizeFilter} before the size filter), {r.Slabs} slabs of {r.SlabPlanes} planes");
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{summary} → {outPath} in {clock.Elapsed.TotalSeconds:F2} s (out of core, budget {memoryGib} GiB)"));
+        return 0;
     }
 
     public static Command Evaluate(TextWriter output, TextWriter errors)
@@ -94,7 +127,7 @@ public static class ImagingVerbs
     private static int Guard(TextWriter errors, Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or IOException)
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or IOException or HaloTooSmallException)
         {
             errors.WriteLine($"error: {e.Message}");
             return BadInput;

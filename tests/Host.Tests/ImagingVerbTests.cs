@@ -74,4 +74,26 @@ public sealed class ImagingVerbTests : IDisposable
         Assert.Contains("--spacing-um", spacing.Err);
         Assert.Equal(new[] { corrupt }, Directory.GetFiles(_dir, "*.tif"));
     }
+
+    [Fact]
+    public async Task OutOfCoreSegmentationOfATiffGivesTheInMemoryLabels()
+    {
+        var raw = RepoPaths.Data("gala", "test_raw.tif");
+        string inMemory = Path.Combine(_dir, "mem.npy"), slabbed = Path.Combine(_dir, "ooc.npy");
+        var common = new[] { "--sigma-um", "0.01", "--spacing-um", "0.01,0.01,0.01", "--min-volume-um3", "0.0001" };
+        var a = await Cli(new[] { "segment", raw, "--out", inMemory }.Concat(common).ToArray());
+        Assert.True(a.Code == 0, a.Out + a.Err);
+        // 0.5 MiB holds a few of the crop's 100×200 planes at a time, so the volume really is processed in several slabs.
+        var b = await Cli(new[] { "segment", raw, "--out", slabbed, "--out-of-core", "--memory-gib", "0.0005" }.Concat(common).ToArray());
+        Assert.True(b.Code == 0, b.Out + b.Err);
+        Assert.Contains("slabs", b.Out);
+        var expected = Imaging.NpyFormat.Read(inMemory).Voxels.Data;
+        var actual = Imaging.NpyFormat.Read(slabbed).Voxels.Data;
+        Assert.Equal(expected, actual);
+        Assert.True(expected.Max() > 10, "the crop must hold many objects for the comparison to mean something");
+
+        var wrongFormat = await Cli("segment", raw, "--out", Path.Combine(_dir, "ooc.tif"), "--out-of-core");
+        Assert.Equal(2, wrongFormat.Code);
+        Assert.Contains(".npy", wrongFormat.Err);
+    }
 }

@@ -91,6 +91,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
 
     private ShapeModelResult ShapeModel(ShapeModelPayload p)
     {
+        if (p.Harmonics is { } harmonics) return HarmonicShapeModel(p, harmonics);
         var rows = p.Descriptors.Select(d => DescriptorRow.From(FromSet(d))).ToArray();
         var model = DescriptorPca.Fit(rows, Math.Min(p.Modes, Math.Min(rows.Length - 1, DescriptorRow.Length)));
         var variants = new List<VariantPlan>();
@@ -108,6 +109,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
 
     private VariantResult Variant(VariantPayload p)
     {
+        if (p.Plan.Coefficients is not null) return HarmonicVariant(p);
         var parent = ArtifactCodecs.DecodeMask(store.Get(p.ParentMask));
         var warped = ShapeWarp.WarpMask(parent, FromSet(p.ParentDescriptors), p.Plan.ScaleMajor, p.Plan.ScaleMid, p.Plan.ScaleMinor);
         return new VariantResult(store.Put(ArtifactCodecs.EncodeMask(warped), "mask"));

@@ -7,13 +7,16 @@ namespace ShapeStudy.Imaging;
 
 /// <summary>
 /// A (Z, Y, X) volume on disk read in z-slabs without ever loading the whole array: NumPy <c>.npy</c> (C order,
-/// dtypes u1, i1, u2, i2, u4, i4, u8, i8, f2, f4, f8) and MRC2014 (modes 0, 1, 2, 6, 12, axis order MAPC/MAPR/MAPS =
-/// 1/2/3). Both store C-order z planes contiguously after a header, so planes [z0, z1) are one contiguous byte range.
-/// Samples are converted to float32 exactly as <see cref="NpyFormat.Read"/> and <see cref="MrcFormat.Read"/> do.
+/// dtypes u1, i1, u2, i2, u4, i4, u8, i8, f2, f4, f8), MRC2014 (modes 0, 1, 2, 6, 12, axis order MAPC/MAPR/MAPS =
+/// 1/2/3) and multi-page TIFF / OME-TIFF / ImageJ stacks (BigTIFF too; pages decoded on demand by <see cref="TiffStack"/>).
+/// NumPy and MRC store C-order z planes contiguously after a header, so planes [z0, z1) are one contiguous byte range.
+/// Samples are converted to float32 exactly as <see cref="NpyFormat.Read"/>, <see cref="MrcFormat.Read"/> and
+/// <see cref="TiffReader.Read"/> do.
 /// </summary>
 public sealed class ChunkedVolume : IDisposable
 {
-    private readonly FileStream _stream;
+    private readonly FileStream? _stream;
+    private readonly TiffStack? _tiff;
     private readonly SampleType _type;
     private readonly bool _little;
     private readonly long _dataStart;
@@ -48,9 +51,14 @@ public sealed class ChunkedVolume : IDisposable
         Spacing = spacing; DType = Samples.Name(type);
     }
 
+    private ChunkedVolume(TiffStack tiff)
+    {
+        _tiff = tiff; Path = tiff.Path; NZ = tiff.NZ; NY = tiff.NY; NX = tiff.NX; Spacing = tiff.Spacing; DType = tiff.DType;
+    }
+
     /// <summary>
-    /// Opens <paramref name="path"/> (.npy, or MRC: .mrc, .map, .rec, .st, .ali) for slab reads. Only the header is
-    /// read. <paramref name="spacingOverride"/> (µm) wins over the file's voxel size.
+    /// Opens <paramref name="path"/> (.npy, TIFF, or MRC: .mrc, .map, .rec, .st, .ali; recognised by content) for slab
+    /// reads. Only the header (for TIFF: the IFDs) is read. <paramref name="spacingOverride"/> (µm) wins over the file's voxel size.
     /// </summary>
     /// <exception cref="InvalidDataException">Corrupt, truncated or a layout that is not plane-contiguous.</exception>
     public static ChunkedVolume Open(string path, Spacing? spacingOverride = null)
@@ -62,6 +70,13 @@ public sealed class ChunkedVolume : IDisposable
             int got = fs.ReadAtLeast(magic, 6, throwOnEndOfStream: false);
             fs.Position = 0;
             bool npy = got == 6 && magic[0] == 0x93 && Encoding.ASCII.GetString(magic, 1, 5) == "NUMPY";
+            bool tiff = got >= 4 && ((magic[0] == 'I' && magic[1] == 'I' && magic[2] is 42 or 43 && magic[3] == 0)
+                                     || (magic[0] == 'M' && magic[1] == 'M' && magic[2] == 0 && magic[3] is 42 or 43));
+            if (tiff)
+            {
+                fs.Dispose();
+                return new ChunkedVolume(TiffStack.Open(path, spacingOverride));
+            }
             return npy ? OpenNpy(path, fs, spacingOverride) : OpenMrc(path, fs, spacingOverride);
         }
         catch
@@ -80,13 +95,22 @@ public sealed class ChunkedVolume : IDisposable
         if (z0 < 0 || z1 > NZ || z0 >= z1) throw new ArgumentOutOfRangeException(nameof(z0), $"slab [{z0}, {z1}) is empty or outside [0, {NZ})");
         long n = (z1 - z0) * PlaneVoxels;
         var data = GC.AllocateUninitializedArray<float>(checked((int)n));
-        _stream.Position = _dataStart + z0 * PlaneVoxels * Samples.Size(_type);
+        if (_tiff is not null)
+        {
+            _tiff.ReadPlanes(z0, z1, data);
+            return new Volume<float>(z1 - z0, NY, NX, Spacing, data, (z0 * Spacing.Z, 0, 0));
+        }
+        _stream!.Position = _dataStart + z0 * PlaneVoxels * Samples.Size(_type);
         Samples.ReadInto(Path, _stream, _type, _little, data);
         return new Volume<float>(z1 - z0, NY, NX, Spacing, data, (z0 * Spacing.Z, 0, 0));
     }
 
     /// <inheritdoc />
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _tiff?.Dispose();
+    }
 
     private static ChunkedVolume OpenNpy(string path, FileStream fs, Spacing? spacingOverride)
     {

@@ -41,7 +41,7 @@ public static class OutOfCoreSegmentation
     public const int BytesPerSlabVoxel = 16;
 
     /// <summary>
-    /// Segments the .npy or MRC volume <paramref name="input"/> (see <see cref="ChunkedVolume"/>) and writes int32
+    /// Segments the .npy, MRC or TIFF volume <paramref name="input"/> (see <see cref="ChunkedVolume"/>) and writes int32
     /// labels (Z, Y, X) to the .npy file <paramref name="outputLabels"/>. Slabs are as thick as
     /// <paramref name="memoryBudgetBytes"/> allows (at least one plane). <paramref name="spacingOverride"/> (µm) wins
     /// over the file's voxel size.

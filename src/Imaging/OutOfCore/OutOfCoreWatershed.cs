@@ -47,7 +47,7 @@ public static class OutOfCoreWatershed
     public const int BytesPerWindowVoxel = 48;
 
     /// <summary>
-    /// Segments the .npy or MRC volume <paramref name="input"/> and writes int32 labels (Z, Y, X) to the .npy file
+    /// Segments the .npy, MRC or TIFF volume <paramref name="input"/> and writes int32 labels (Z, Y, X) to the .npy file
     /// <paramref name="outputLabels"/>. Windows hold as many planes as <paramref name="memoryBudgetBytes"/> allows;
     /// <paramref name="haloPlanes"/> (default: a third of the window) planes on each side are context, the rest core.
     /// <paramref name="spacingOverride"/> (µm) wins over the file's voxel size.

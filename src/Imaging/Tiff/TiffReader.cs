@@ -31,77 +31,17 @@ public static class TiffReader
     /// message names the file and the problem.</exception>
     public static ImageVolume Read(string path, Spacing? spacingOverride = null)
     {
-        long length = new FileInfo(path).Length;
-        if (length > Array.MaxLength)
-            throw new InvalidDataException($"{path}: the file has {length} bytes; TIFF files beyond {Array.MaxLength} bytes (2 GiB) cannot be read in memory");
-        byte[] bytes = File.ReadAllBytes(path);
-        var file = new TiffFile(path, bytes);
-        var pages = file.ReadIfds();
-        var first = PageLayout.From(file, pages[0], 0);
-        int nz = pages.Count;
-        OmeInfo? ome = OmeXml.Parse(path, first.Description);
-        if (ome is not null)
-        {
-            int stacked = (ome.SizeZ > 1 ? 1 : 0) + (ome.SizeC > 1 ? 1 : 0) + (ome.SizeT > 1 ? 1 : 0);
-            if (stacked > 1)
-                throw file.Error($"OME-TIFF image has SizeZ={ome.SizeZ}, SizeC={ome.SizeC}, SizeT={ome.SizeT}; only one of them may exceed 1 (save one channel and time point per file)");
-            if (ome.Planes > pages.Count)
-                throw file.Error($"OME-XML declares {ome.Planes} planes but the file holds {pages.Count} pages (multi-file OME-TIFF datasets are not supported)");
-            nz = (int)ome.Planes;
-        }
-        ImageJInfo ij = ome is null ? ImageJInfo.Parse(first.Description) : new ImageJInfo(0, 1, null, null);
-        bool contiguousImageJ = false;
-        if (pages.Count == 1 && ij.Images > 1)
-        {
-            if (ij.Channels > 1)
-                throw file.Error($"ImageJ stack has {ij.Channels} channels; only single-channel stacks are supported (save one channel per file)");
-            if (first.Compression != 1)
-                throw file.Error($"ImageJ stack declares images={ij.Images} in one IFD but is compressed; only uncompressed contiguous ImageJ stacks can be read that way");
-            nz = ij.Images;
-            contiguousImageJ = true;
-        }
-        else if (ij.Channels > 1)
-            throw file.Error($"ImageJ stack has {ij.Channels} channels; only single-channel stacks are supported (save one channel per file)");
-
-        int ny = first.Height, nx = first.Width;
-        long planeVoxels = (long)ny * nx;
-        if (planeVoxels * nz > Array.MaxLength)
-            throw file.Error($"stack of {nz} pages of {ny}x{nx} is too large to hold in memory");
-        // Never allocate more than the file can hold: raw bytes for uncompressed data, a generous bound for compressed.
-        long decodedBytes = planeVoxels * nz * first.BytesPerSample;
-        long maxDecoded = first.Compression == 1 ? bytes.Length : bytes.Length * 4096L;
-        if (decodedBytes > maxDecoded)
-            throw file.Error($"truncated or corrupt: {nz} pages of {ny}x{nx} {first.DType} samples ({decodedBytes} bytes) cannot be stored in a {bytes.Length}-byte file");
-        var data = new float[planeVoxels * nz];
-        if (contiguousImageJ)
-        {
-            long planeBytes = planeVoxels * first.BytesPerSample;
-            long start = first.StripOffsets[0];
-            if (start < 0 || start > bytes.Length - planeBytes * nz)
-                throw file.Error($"truncated: ImageJ stack of {nz} slices needs {planeBytes * nz} bytes from offset {start} but the file has {bytes.Length} bytes");
-            for (int z = 0; z < nz; z++)
-                first.ConvertSamples(bytes.AsSpan((int)(start + z * planeBytes), (int)planeBytes), data.AsSpan((int)(z * planeVoxels), (int)planeVoxels), file.LittleEndian);
-        }
-        else
-        {
-            for (int z = 0; z < nz; z++)
-            {
-                var page = z == 0 ? first : PageLayout.From(file, pages[z], z);
-                if (page.Width != nx || page.Height != ny)
-                    throw file.Error($"page {z} is {page.Height}x{page.Width} but page 0 is {ny}x{nx}; all pages must share one size");
-                if (page.DType != first.DType)
-                    throw file.Error($"page {z} holds {page.DType} samples but page 0 holds {first.DType}; all pages must share one sample type");
-                page.Decode(file, data.AsSpan((int)(z * planeVoxels), (int)planeVoxels));
-            }
-        }
-
-        Spacing? fileSpacing = ome is not null ? ome.Spacing : FileSpacing(first, ij);
-        Spacing spacing = spacingOverride?.Validated() ?? fileSpacing ?? Spacing.Isotropic(1.0);
-        var volume = new Volume<float>(nz, ny, nx, spacing, data);
-        return new ImageVolume(volume, first.DType, fileSpacing is not null && spacingOverride is null);
+        using var stack = TiffStack.Open(path, spacingOverride);
+        long planeVoxels = (long)stack.NY * stack.NX;
+        if (planeVoxels * stack.NZ > Array.MaxLength)
+            throw new InvalidDataException($"{path}: stack of {stack.NZ} pages of {stack.NY}x{stack.NX} is too large to hold in memory; segment it out of core (shapestudy segment --out-of-core)");
+        var data = new float[planeVoxels * stack.NZ];
+        stack.ReadPlanes(0, stack.NZ, data);
+        var volume = new Volume<float>(stack.NZ, stack.NY, stack.NX, stack.Spacing, data);
+        return new ImageVolume(volume, stack.DType, stack.HasFileSpacing);
     }
 
-    private static Spacing? FileSpacing(PageLayout page, ImageJInfo ij)
+    internal static Spacing? FileSpacing(PageLayout page, ImageJInfo ij)
     {
         double? unitUm = ij.UnitInMicrons;
         if (unitUm is null)
@@ -119,7 +59,7 @@ public static class TiffReader
     }
 
     /// <summary>Fields of the ImageJ ImageDescription that matter here.</summary>
-    private sealed record ImageJInfo(int Images, int Channels, double? Spacing, double? UnitInMicrons)
+    internal sealed record ImageJInfo(int Images, int Channels, double? Spacing, double? UnitInMicrons)
     {
         public static ImageJInfo Parse(string? description)
         {
@@ -157,62 +97,91 @@ public static class TiffReader
     }
 }
 
-/// <summary>Raw TIFF container: byte order, IFD chain and typed tag access.</summary>
-internal sealed class TiffFile
+/// <summary>
+/// Raw TIFF container over a seekable stream: byte order, IFD chain and typed tag access. Only the bytes asked for are
+/// read, so files larger than memory can be decoded page by page.
+/// </summary>
+internal sealed class TiffFile : IDisposable
 {
+    private readonly Stream _stream;
     public string Path { get; }
-    public byte[] Bytes { get; }
+    public long Length { get; }
     public bool LittleEndian { get; }
     public bool Big { get; }
     private readonly long _firstIfd;
 
-    public TiffFile(string path, byte[] bytes)
+    public TiffFile(string path, Stream stream)
     {
         Path = path;
-        Bytes = bytes;
-        if (bytes.Length < 8) throw Error($"file is too short to be a TIFF ({bytes.Length} bytes)");
-        if (bytes[0] == (byte)'I' && bytes[1] == (byte)'I') LittleEndian = true;
-        else if (bytes[0] == (byte)'M' && bytes[1] == (byte)'M') LittleEndian = false;
+        _stream = stream;
+        Length = stream.Length;
+        if (Length < 8) throw Error($"file is too short to be a TIFF ({Length} bytes)");
+        Span<byte> bom = stackalloc byte[2];
+        ReadAt(0, bom);
+        if (bom[0] == (byte)'I' && bom[1] == (byte)'I') LittleEndian = true;
+        else if (bom[0] == (byte)'M' && bom[1] == (byte)'M') LittleEndian = false;
         else throw Error("not a TIFF file (the byte-order mark is neither 'II' nor 'MM')");
         int magic = U16(2);
         if (magic == 42) { Big = false; _firstIfd = U32(4); }
         else if (magic == 43)
         {
-            if (bytes.Length < 16) throw Error("truncated BigTIFF header");
+            if (Length < 16) throw Error("truncated BigTIFF header");
             if (U16(4) != 8) throw Error($"BigTIFF offset size {U16(4)} is not supported (expected 8)");
             Big = true; _firstIfd = (long)U64(8);
         }
         else throw Error($"not a TIFF file (magic number {magic}, expected 42 or 43)");
     }
 
+    /// <summary>Opens <paramref name="path"/> for page-wise reading.</summary>
+    public static TiffFile Open(string path)
+    {
+        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        try { return new TiffFile(path, fs); }
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
+    }
+
     public InvalidDataException Error(string what) => new($"{Path}: {what}");
+
+    /// <summary>Reads exactly <c>dest.Length</c> bytes at <paramref name="at"/>; a range outside the file is a typed error.</summary>
+    public void ReadAt(long at, Span<byte> dest)
+    {
+        Check(at, dest.Length);
+        _stream.Position = at;
+        _stream.ReadExactly(dest);
+    }
 
     public int U16(long at)
     {
-        Check(at, 2);
-        var s = Bytes.AsSpan((int)at, 2);
+        Span<byte> s = stackalloc byte[2];
+        ReadAt(at, s);
         return LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(s) : BinaryPrimitives.ReadUInt16BigEndian(s);
     }
 
     public uint U32(long at)
     {
-        Check(at, 4);
-        var s = Bytes.AsSpan((int)at, 4);
+        Span<byte> s = stackalloc byte[4];
+        ReadAt(at, s);
         return LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(s) : BinaryPrimitives.ReadUInt32BigEndian(s);
     }
 
     public ulong U64(long at)
     {
-        Check(at, 8);
-        var s = Bytes.AsSpan((int)at, 8);
+        Span<byte> s = stackalloc byte[8];
+        ReadAt(at, s);
         return LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(s) : BinaryPrimitives.ReadUInt64BigEndian(s);
     }
 
     private void Check(long at, long n)
     {
-        if (at < 0 || n < 0 || n > Bytes.Length || at > Bytes.Length - n)
-            throw Error($"truncated or corrupt: needs bytes {at}..{at + n} but the file has {Bytes.Length} bytes");
+        if (at < 0 || n < 0 || n > Length || at > Length - n)
+            throw Error($"truncated or corrupt: needs bytes {at}..{at + n} but the file has {Length} bytes");
     }
+
+    public void Dispose() => _stream.Dispose();
 
     /// <summary>All IFDs in file order, each as a tag → entry map.</summary>
     public List<Dictionary<int, TiffEntry>> ReadIfds()
@@ -223,26 +192,29 @@ internal sealed class TiffFile
         while (offset != 0)
         {
             if (!seen.Add(offset)) throw Error($"IFD chain loops back to offset {offset}");
-            if (offset < 8 || offset >= Bytes.Length) throw Error($"truncated or corrupt: IFD {result.Count} offset {offset} lies outside the file ({Bytes.Length} bytes)");
+            if (offset < 8 || offset >= Length) throw Error($"truncated or corrupt: IFD {result.Count} offset {offset} lies outside the file ({Length} bytes)");
             long count = Big ? (long)U64(offset) : U16(offset);
             long entrySize = Big ? 20 : 12;
             long entries = offset + (Big ? 8 : 2);
-            if (count <= 0 || count > Bytes.Length / entrySize || entries + count * entrySize + (Big ? 8 : 4) > Bytes.Length)
+            if (count <= 0 || count > Length / entrySize || entries + count * entrySize + (Big ? 8 : 4) > Length)
                 throw Error($"truncated or corrupt: IFD {result.Count} at offset {offset} declares {count} entries that do not fit in the file");
             var map = new Dictionary<int, TiffEntry>();
+            var block = new byte[count * entrySize + (Big ? 8 : 4)];
+            ReadAt(entries, block);
             for (long i = 0; i < count; i++)
             {
                 long e = entries + i * entrySize;
-                int tag = U16(e), type = U16(e + 2);
-                long n = Big ? (long)U64(e + 4) : U32(e + 4);
+                var at = block.AsSpan((int)(i * entrySize));
+                int tag = U16(at), type = U16(at[2..]);
+                long n = Big ? (long)U64(at[4..]) : U32(at[4..]);
                 int size = TypeSize(type);
                 long valueField = e + (Big ? 12 : 8);
                 long inline = Big ? 8 : 4;
-                long valueOffset = size == 0 ? -1 : (n * size <= inline ? valueField : (Big ? (long)U64(valueField) : U32(valueField)));
+                long valueOffset = size == 0 ? -1 : (n * size <= inline ? valueField : (Big ? (long)U64(at[12..]) : U32(at[8..])));
                 map[tag] = new TiffEntry(tag, type, n, valueOffset);
             }
             result.Add(map);
-            long next = entries + count * entrySize;
+            var next = block.AsSpan((int)(count * entrySize));
             offset = Big ? (long)U64(next) : U32(next);
         }
         if (result.Count == 0) throw Error("the file contains no image (no IFD)");
@@ -263,16 +235,18 @@ internal sealed class TiffFile
     {
         if (e.ValueOffset < 0) throw Error($"tag {e.Tag} has unknown field type {e.Type}");
         int size = TypeSize(e.Type);
-        if (e.Count < 0 || e.Count > Bytes.Length || e.ValueOffset > Bytes.Length - e.Count * size)
+        if (e.Count < 0 || e.Count > Length || e.ValueOffset > Length - e.Count * size)
             throw Error($"truncated or corrupt: tag {e.Tag} declares {e.Count} values that do not fit in the file");
+        var bytes = new byte[e.Count * size];
+        ReadAt(e.ValueOffset, bytes);
         var v = new long[e.Count];
         for (long i = 0; i < e.Count; i++)
         {
-            long at = e.ValueOffset + i * size;
+            var at = bytes.AsSpan((int)(i * size));
             v[i] = e.Type switch
             {
-                1 or 7 => Byte(at),
-                6 => (sbyte)Byte(at),
+                1 or 7 => at[0],
+                6 => (sbyte)at[0],
                 3 => U16(at),
                 8 => (short)U16(at),
                 4 or 13 => U32(at),
@@ -285,11 +259,9 @@ internal sealed class TiffFile
         return v;
     }
 
-    private byte Byte(long at)
-    {
-        Check(at, 1);
-        return Bytes[at];
-    }
+    private int U16(ReadOnlySpan<byte> s) => LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(s) : BinaryPrimitives.ReadUInt16BigEndian(s);
+    private uint U32(ReadOnlySpan<byte> s) => LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(s) : BinaryPrimitives.ReadUInt32BigEndian(s);
+    private ulong U64(ReadOnlySpan<byte> s) => LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(s) : BinaryPrimitives.ReadUInt64BigEndian(s);
 
     public double Rational(TiffEntry e)
     {
@@ -308,8 +280,10 @@ internal sealed class TiffFile
 
     public string Ascii(TiffEntry e)
     {
-        Check(e.ValueOffset, e.Count);
-        var span = Bytes.AsSpan((int)e.ValueOffset, (int)e.Count);
+        if (e.Count < 0 || e.Count > Length) throw Error($"truncated or corrupt: tag {e.Tag} declares {e.Count} characters");
+        var bytes = new byte[e.Count];
+        ReadAt(e.ValueOffset, bytes);
+        ReadOnlySpan<byte> span = bytes;
         int nul = span.IndexOf((byte)0);
         if (nul >= 0) span = span[..nul];
         return Encoding.UTF8.GetString(span);
@@ -421,7 +395,8 @@ internal sealed class PageLayout
     {
         int rowBytes = Width * BytesPerSample;
         int strips = (Height + RowsPerStrip - 1) / RowsPerStrip;
-        byte[]? buffer = Compression == 1 ? null : new byte[(long)RowsPerStrip * rowBytes];
+        var buffer = new byte[(long)RowsPerStrip * rowBytes];
+        byte[] packed = [];
         for (int s = 0; s < strips; s++)
         {
             int rows = Math.Min(RowsPerStrip, Height - s * RowsPerStrip);
@@ -430,20 +405,23 @@ internal sealed class PageLayout
             ReadOnlySpan<byte> raw;
             if (Compression == 1)
             {
-                if (off < 0 || off > f.Bytes.Length - expected)
-                    throw f.Error($"truncated: strip {s} needs {expected} bytes at offset {off} but the file has {f.Bytes.Length} bytes");
-                raw = f.Bytes.AsSpan((int)off, expected);
+                if (off < 0 || off > f.Length - expected)
+                    throw f.Error($"truncated: strip {s} needs {expected} bytes at offset {off} but the file has {f.Length} bytes");
+                f.ReadAt(off, buffer.AsSpan(0, expected));
+                raw = buffer.AsSpan(0, expected);
             }
             else
             {
-                if (off < 0 || count < 0 || off > f.Bytes.Length - count)
-                    throw f.Error($"truncated: compressed strip {s} of {count} bytes at offset {off} runs past the end of the file ({f.Bytes.Length} bytes)");
-                var src = f.Bytes.AsSpan((int)off, (int)count);
+                if (off < 0 || count < 0 || off > f.Length - count || count > Array.MaxLength)
+                    throw f.Error($"truncated: compressed strip {s} of {count} bytes at offset {off} runs past the end of the file ({f.Length} bytes)");
+                if (packed.Length < count) packed = new byte[count];
+                f.ReadAt(off, packed.AsSpan(0, (int)count));
+                var src = packed.AsSpan(0, (int)count);
                 var outSpan = buffer.AsSpan(0, expected);
                 int produced = Compression switch
                 {
                     5 => Lzw.Decode(src, outSpan),
-                    8 or 32946 => Inflate(f, s, (int)off, (int)count, outSpan),
+                    8 or 32946 => Inflate(f, s, packed, (int)count, outSpan),
                     _ => PackBits(src, outSpan),
                 };
                 if (produced < 0) throw f.Error($"corrupt: strip {s} holds an invalid LZW code stream");
@@ -538,11 +516,11 @@ internal sealed class PageLayout
         }
     }
 
-    private static int Inflate(TiffFile f, int strip, int offset, int count, Span<byte> dest)
+    private static int Inflate(TiffFile f, int strip, byte[] packed, int count, Span<byte> dest)
     {
         try
         {
-            using var ms = new MemoryStream(f.Bytes, offset, count, writable: false);
+            using var ms = new MemoryStream(packed, 0, count, writable: false);
             using var z = new ZLibStream(ms, CompressionMode.Decompress);
             int total = 0;
             while (total < dest.Length)

@@ -105,8 +105,12 @@ public sealed record SimulationParameters(
     public IReadOnlyList<(string Name, ParameterSpec Spec)> All =>
         new[] { (DName, DUm2PerMs), (DecayName, DecayPerMs), (InfluxName, InfluxUmUmPerMs), (PulseName, PulseMs) };
 
+    /// <summary>Model-specific parameters (e.g. the <c>calcium_spine</c> keys of <see cref="CalciumSpineKeys"/>), by manifest key;
+    /// swept after the four common axes, in ordinal key order.</summary>
+    public IReadOnlyDictionary<string, ParameterSpec> ModelParameters { get; init; } = new SortedDictionary<string, ParameterSpec>(StringComparer.Ordinal);
+
     /// <summary>Number of parameter sets the sweep expands to (product of the axis sizes).</summary>
-    public long Count => (long)DUm2PerMs.Count * DecayPerMs.Count * InfluxUmUmPerMs.Count * PulseMs.Count;
+    public long Count => ModelParameters.Values.Aggregate((long)DUm2PerMs.Count * DecayPerMs.Count * InfluxUmUmPerMs.Count * PulseMs.Count, (n, s) => n * s.Count);
 
     /// <summary>
     /// Expands the sweep into the Cartesian product of all axes, ordered with <see cref="Names"/>[0] varying slowest
@@ -120,7 +124,10 @@ public sealed record SimulationParameters(
         var k = DecayPerMs.AxisValues(Seeds.Child(seed, "simulation.parameters." + DecayName));
         var j = InfluxUmUmPerMs.AxisValues(Seeds.Child(seed, "simulation.parameters." + InfluxName));
         var p = PulseMs.AxisValues(Seeds.Child(seed, "simulation.parameters." + PulseName));
-        long total = (long)d.Count * k.Count * j.Count * p.Count;
+        var extraKeys = ModelParameters.Keys.Order(StringComparer.Ordinal).ToArray();
+        var extraAxes = extraKeys.Select(key => ModelParameters[key].AxisValues(Seeds.Child(seed, "simulation.parameters." + key))).ToArray();
+        long extraCount = extraAxes.Aggregate(1L, (n, a) => n * a.Count);
+        long total = (long)d.Count * k.Count * j.Count * p.Count * extraCount;
         if (total > Array.MaxLength)
             throw new InvalidOperationException($"the sweep expands to {total} parameter sets, more than an array can hold");
         var sets = new ParameterSet[total];
@@ -129,10 +136,18 @@ public sealed record SimulationParameters(
             foreach (var kv in k)
                 foreach (var jv in j)
                     foreach (var pv in p)
-                    {
-                        sets[index] = new ParameterSet(index, dv, kv, jv, pv);
-                        index++;
-                    }
+                        for (long e = 0; e < extraCount; e++)
+                        {
+                            var model = new SortedDictionary<string, double>(StringComparer.Ordinal);
+                            long rest = e;
+                            for (int a = extraAxes.Length - 1; a >= 0; a--)
+                            {
+                                model[extraKeys[a]] = extraAxes[a][(int)(rest % extraAxes[a].Count)];
+                                rest /= extraAxes[a].Count;
+                            }
+                            sets[index] = new ParameterSet(index, dv, kv, jv, pv) { Model = model };
+                            index++;
+                        }
         return Array.AsReadOnly(sets);
     }
 }
@@ -143,12 +158,38 @@ public sealed record SimulationParameters(
 /// </summary>
 public sealed record ParameterSet(int Index, double DUm2PerMs, double DecayPerMs, double InfluxUmUmPerMs, double PulseMs)
 {
+    /// <summary>Model-specific values by manifest key (e.g. <c>pmca_vmax_um_um_per_ms</c>); empty for <c>diffusion_decay</c>.</summary>
+    public IReadOnlyDictionary<string, double> Model { get; init; } = new SortedDictionary<string, double>(StringComparer.Ordinal);
+
     /// <summary>
     /// Canonical text of the values (not the index), e.g. <c>d_um2_per_ms=0.22;decay_per_ms=0.1;influx_um_um_per_ms=5;pulse_ms=2</c>,
-    /// with round-trip invariant number formatting; suitable for task keys.
+    /// followed by the model-specific values in ordinal key order, with round-trip invariant number formatting; suitable for task keys.
     /// </summary>
     public string Canonical => string.Create(CultureInfo.InvariantCulture,
-        $"{SimulationParameters.DName}={DUm2PerMs:R};{SimulationParameters.DecayName}={DecayPerMs:R};{SimulationParameters.InfluxName}={InfluxUmUmPerMs:R};{SimulationParameters.PulseName}={PulseMs:R}");
+        $"{SimulationParameters.DName}={DUm2PerMs:R};{SimulationParameters.DecayName}={DecayPerMs:R};{SimulationParameters.InfluxName}={InfluxUmUmPerMs:R};{SimulationParameters.PulseName}={PulseMs:R}")
+        + string.Concat(Model.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $";{kv.Key}={kv.Value:R}")));
+
+    /// <summary>The model-specific values as canonical text (empty when none).</summary>
+    public string ModelCanonical => string.Join(";", Model.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:R}")));
+}
+
+/// <summary>
+/// Manifest keys of the <c>calcium_spine</c> model's parameters (units in the suffix; the same names as
+/// ShapeStudy.Physics.Calcium.CalciumSpineParameters.Keys) and whether each must be positive (true) or only non-negative.
+/// Unset keys keep the model's literature defaults (Bell et al. 2019; see docs/calcium-spine.md).
+/// </summary>
+public static class CalciumSpineKeys
+{
+    /// <summary>(key, must be &gt; 0) pairs.</summary>
+    public static IReadOnlyList<(string Key, bool Positive)> All { get; } =
+    [
+        ("d_ca_um2_per_ms", true), ("ca_rest_um", false), ("mobile_buffer_total_um", false), ("d_mobile_buffer_um2_per_ms", false),
+        ("mobile_buffer_kon_per_um_per_ms", false), ("mobile_buffer_koff_per_ms", false), ("immobile_buffer_total_um", false),
+        ("immobile_buffer_kon_per_um_per_ms", false), ("immobile_buffer_koff_per_ms", false), ("influx_peak_um_um_per_ms", false),
+        ("influx_rise_ms", true), ("influx_decay_ms", true), ("influx_onset_ms", false), ("pmca_vmax_um_um_per_ms", false),
+        ("pmca_k_um", true), ("ncx_vmax_um_um_per_ms", false), ("ncx_k_um", true), ("serca_vmax_um_um_per_ms", false),
+        ("serca_k_um", true), ("sa_leak_um_per_ms", false), ("sa_ca_rest_um", false), ("d_sa_ca_um2_per_ms", false),
+    ];
 }
 
 /// <summary>Names the manifest accepts for shape descriptors and simulation phenotypes.</summary>

@@ -112,6 +112,9 @@ public enum ShapeRepresentation
 {
     /// <summary>The vector of scalar shape descriptors (<see cref="KnownNames.Descriptors"/>).</summary>
     Descriptors,
+
+    /// <summary>Real spherical-harmonic coefficients of each surface up to degree <c>lmax</c> (aligned frames).</summary>
+    SphericalHarmonics,
 }
 
 /// <summary>Statistical shape model.</summary>
@@ -119,6 +122,12 @@ public enum ShapeModelKind
 {
     /// <summary>Principal component analysis.</summary>
     Pca,
+
+    /// <summary>PCA modes plus a Gaussian mixture over the σ-unit scores (EM, components chosen by BIC); spherical harmonics only.</summary>
+    Gmm,
+
+    /// <summary>A variational autoencoder over the SH coefficients (TorchSharp); spherical harmonics only.</summary>
+    Vae,
 }
 
 /// <summary>How synthetic shape-space points are drawn.</summary>
@@ -126,7 +135,24 @@ public enum SamplingKind
 {
     /// <summary>Independent Gaussian scores per retained mode, scaled by the mode's standard deviation.</summary>
     Gaussian,
+
+    /// <summary>A walk along one mode in σ steps (spherical harmonics only).</summary>
+    Walk,
+
+    /// <summary>Shapes at given Mahalanobis quantiles in random directions (spherical harmonics only).</summary>
+    Extremes,
+
+    /// <summary>A sequence from each cell to the next real cell (spherical harmonics only).</summary>
+    Interpolation,
 }
+
+/// <summary>
+/// Parameters of the sampling kinds in a spherical-harmonic shape space: <paramref name="Spread"/> (gaussian, σ units),
+/// <paramref name="AroundParent"/> (gaussian and walk start at the cell's own latent code), <paramref name="Mode"/> and
+/// <paramref name="Sigmas"/> (walk), <paramref name="Quantiles"/> (extremes), <paramref name="Steps"/> (interpolation).
+/// </summary>
+public sealed record SamplingOptions(double Spread = 1.0, bool AroundParent = true, int Mode = 0, IReadOnlyList<double>? Sigmas = null,
+    IReadOnlyList<double>? Quantiles = null, int Steps = 5);
 
 /// <summary>
 /// Shape space: <paramref name="Modes"/> retained model modes (1..16); <paramref name="VariantsPerCell"/> synthetic
@@ -137,7 +163,9 @@ public sealed record ShapeSpaceSettings(
     ShapeModelKind Model,
     int Modes,
     int VariantsPerCell,
-    SamplingKind Sampling)
+    SamplingKind Sampling,
+    int Lmax = 8,
+    SamplingOptions? Options = null)
 {
     /// <summary>The defaults used when the <c>shape_space</c> section or one of its keys is absent.</summary>
     public static ShapeSpaceSettings Default { get; } = new(ShapeRepresentation.Descriptors, ShapeModelKind.Pca, 3, 2, SamplingKind.Gaussian);
@@ -150,11 +178,47 @@ public enum SurfaceMethod
     MarchingCubes,
 }
 
-/// <summary>Meshing settings.</summary>
-public sealed record MeshingSettings(SurfaceMethod Surface)
+/// <summary>Surface smoothing applied after extraction (and to input meshes).</summary>
+public enum SmoothingMethod
 {
-    /// <summary>The defaults used when the <c>meshing</c> section is absent.</summary>
-    public static MeshingSettings Default { get; } = new(SurfaceMethod.MarchingCubes);
+    /// <summary>No smoothing.</summary>
+    None,
+
+    /// <summary>Taubin λ|μ smoothing (low-pass, volume-preserving in practice).</summary>
+    Taubin,
+
+    /// <summary>Feature-preserving smoothing (sharp edges and high-curvature regions kept).</summary>
+    Feature,
+}
+
+/// <summary>What the meshing stage produces for simulation.</summary>
+public enum MeshVolume
+{
+    /// <summary>Surface meshes only (voxel-domain simulation models).</summary>
+    Surface,
+
+    /// <summary>A quality tetrahedral mesh of each shape as well (finite-element simulation models).</summary>
+    Tetrahedral,
+}
+
+/// <summary>
+/// Meshing settings. <paramref name="Smoothing"/> with <paramref name="SmoothingIterations"/> (0..500) rounds;
+/// <paramref name="TargetEdgeUm"/> (µm, &gt; 0) decimates/remeshes towards that edge length when set;
+/// <paramref name="ImproveAngles"/> runs edge flips and vertex relocation to raise the minimum angle;
+/// <paramref name="Volume"/> selects surface-only or tetrahedral output, with the tetrahedral lattice spacing
+/// <paramref name="LatticeUm"/> (µm, &gt; 0; null = chosen from each shape's size).
+/// </summary>
+public sealed record MeshingSettings(
+    SurfaceMethod Surface,
+    SmoothingMethod Smoothing,
+    int SmoothingIterations,
+    double? TargetEdgeUm,
+    bool ImproveAngles,
+    MeshVolume Volume,
+    double? LatticeUm)
+{
+    /// <summary>The defaults used when the <c>meshing</c> section or one of its keys is absent.</summary>
+    public static MeshingSettings Default { get; } = new(SurfaceMethod.MarchingCubes, SmoothingMethod.Taubin, 10, null, true, MeshVolume.Surface, null);
 }
 
 /// <summary>Reaction–diffusion model.</summary>
@@ -165,6 +229,14 @@ public enum SimulationModel
     /// ∂c/∂t = D∇²c − k·c inside the shape, −D ∂c/∂n = J on the boundary for 0 ≤ t &lt; pulse.
     /// </summary>
     DiffusionDecay,
+
+    /// <summary>The same diffusion–decay problem solved with P1 finite elements on the shape's tetrahedral mesh (influx on
+    /// the PSD faces); needs <c>meshing.volume: tetrahedral</c>.</summary>
+    DiffusionDecayFem,
+
+    /// <summary>The spine Ca²⁺ model after Bell et al. 2019 (buffers, PSD influx, PMCA/NCX/leak, optional spine apparatus with
+    /// SERCA) with P1 finite elements on the tetrahedral mesh; needs <c>meshing.volume: tetrahedral</c>.</summary>
+    CalciumSpine,
 }
 
 /// <summary>

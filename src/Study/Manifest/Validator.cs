@@ -16,9 +16,9 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
     private static readonly string[] MeshKeys = ["meshes", "name"];
     private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness"];
-    private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling"];
-    private static readonly string[] SamplingKeys = ["kind"];
-    private static readonly string[] MeshingKeys = ["surface"];
+    private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
+    private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
+    private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
     private static readonly string[] SimulationKeys = ["model", "duration_ms", "dt_ms", "max_voxels", "parameters"];
     private static readonly string[] FitKeys =
         ["parameter", "observed", "true_value", "noise_sd_um", "cell", "prior", "sampler", "chains", "warmup", "draws"];
@@ -35,6 +35,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     internal static readonly PriorSpec DefaultPrior = new PriorSpec.Uniform(0.01, 1.0);
 
     private readonly List<ManifestError> _errors = [];
+    private MeshVolume _meshVolume = MeshVolume.Surface;
 
     public IReadOnlyList<ManifestError> Errors => _errors;
 
@@ -61,6 +62,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var segmentation = ReadSegmentation(m);
         var shapeSpace = ReadShapeSpace(m);
         var meshing = ReadMeshing(m);
+        _meshVolume = meshing.Volume;
         var simulation = ReadSimulation(m);
         var fit = ReadFit(m);
         var statistics = ReadStatistics(m);
@@ -292,22 +294,64 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var d = ShapeSpaceSettings.Default;
         var s = root.OptionalSection("shape_space", ShapeSpaceKeys);
         if (s is null) return d;
-        var representation = ReadChoice(s, "representation", d.Representation, ("descriptors", ShapeRepresentation.Descriptors));
-        var model = ReadChoice(s, "model", d.Model, ("pca", ShapeModelKind.Pca));
+        var representation = ReadChoice(s, "representation", d.Representation, ("descriptors", ShapeRepresentation.Descriptors),
+            ("spherical_harmonics", ShapeRepresentation.SphericalHarmonics));
+        var model = ReadChoice(s, "model", d.Model, ("pca", ShapeModelKind.Pca), ("gmm", ShapeModelKind.Gmm), ("vae", ShapeModelKind.Vae));
         int modes = ReadInteger(s, "modes", d.Modes, 1, 16);
         int variants = ReadInteger(s, "variants_per_cell", d.VariantsPerCell, 0, 1000);
+        int lmax = ReadInteger(s, "lmax", d.Lmax, 1, 32);
         var sampling = d.Sampling;
+        SamplingOptions? options = null;
         var samplingSection = s.OptionalSection("sampling", SamplingKeys);
         if (samplingSection is not null)
-            sampling = ReadChoice(samplingSection, "kind", d.Sampling, ("gaussian", SamplingKind.Gaussian));
-        return new ShapeSpaceSettings(representation, model, modes, variants, sampling);
+        {
+            sampling = ReadChoice(samplingSection, "kind", d.Sampling, ("gaussian", SamplingKind.Gaussian), ("walk", SamplingKind.Walk),
+                ("extremes", SamplingKind.Extremes), ("interpolation", SamplingKind.Interpolation));
+            var o = new SamplingOptions();
+            int mode = ReadInteger(samplingSection, "mode", o.Mode, 0, 15);
+            if (samplingSection.Get("mode") is { } modeNode && mode >= modes)
+                Error(modeNode, samplingSection.PathOf("mode"), $"expected a mode index below shape_space.modes ({modes}), got {mode}");
+            var sigmas = samplingSection.Get("sigmas") is { } sigmaNode
+                ? ReadGrid(sigmaNode, samplingSection.PathOf("sigmas"), NumberRule.Any("σ")) : null;
+            IReadOnlyList<double>? quantiles = null;
+            if (samplingSection.Get("quantiles") is { } quantileNode)
+            {
+                quantiles = ReadGrid(quantileNode, samplingSection.PathOf("quantiles"), NumberRule.Positive(""));
+                if (quantiles is not null && quantiles.Any(q => q >= 1))
+                {
+                    Error(quantileNode, samplingSection.PathOf("quantiles"), "expected quantiles strictly between 0 and 1");
+                    quantiles = null;
+                }
+            }
+            options = new SamplingOptions(
+                ReadNumber(samplingSection, "spread", o.Spread, NumberRule.NonNegative("σ")),
+                ReadChoice(samplingSection, "around_parent", o.AroundParent, ("true", true), ("false", false)),
+                mode, sigmas, quantiles, ReadInteger(samplingSection, "steps", o.Steps, 2, 1000));
+            if (options == o) options = null;   // only `kind` given: keep the plain default settings
+        }
+        if (representation != ShapeRepresentation.SphericalHarmonics)
+        {
+            if (model != ShapeModelKind.Pca && s.Get("model") is { } modelNode)
+                Error(modelNode, s.PathOf("model"), "model gmm and vae need representation: spherical_harmonics");
+            if (sampling != SamplingKind.Gaussian && samplingSection?.Get("kind") is { } kindNode)
+                Error(kindNode, samplingSection.PathOf("kind"), "sampling kinds walk, extremes and interpolation need representation: spherical_harmonics");
+        }
+        return new ShapeSpaceSettings(representation, model, modes, variants, sampling, lmax, options);
     }
 
     private MeshingSettings ReadMeshing(Section root)
     {
+        var d = MeshingSettings.Default;
         var s = root.OptionalSection("meshing", MeshingKeys);
-        if (s is null) return MeshingSettings.Default;
-        return new MeshingSettings(ReadChoice(s, "surface", MeshingSettings.Default.Surface, ("marching_cubes", SurfaceMethod.MarchingCubes)));
+        if (s is null) return d;
+        return new MeshingSettings(
+            ReadChoice(s, "surface", d.Surface, ("marching_cubes", SurfaceMethod.MarchingCubes)),
+            ReadChoice(s, "smoothing", d.Smoothing, ("none", SmoothingMethod.None), ("taubin", SmoothingMethod.Taubin), ("feature", SmoothingMethod.Feature)),
+            ReadInteger(s, "smoothing_iterations", d.SmoothingIterations, 0, 500),
+            s.Get("target_edge_um") is null ? null : ReadNumber(s, "target_edge_um", 0, NumberRule.Positive("µm")),
+            ReadChoice(s, "improve_angles", d.ImproveAngles, ("true", true), ("false", false)),
+            ReadChoice(s, "volume", d.Volume, ("surface", MeshVolume.Surface), ("tetrahedral", MeshVolume.Tetrahedral)),
+            s.Get("lattice_um") is null ? null : ReadNumber(s, "lattice_um", 0, NumberRule.Positive("µm")));
     }
 
     private SimulationSettings ReadSimulation(Section root)
@@ -315,7 +359,10 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var d = SimulationSettings.Default;
         var s = root.OptionalSection("simulation", SimulationKeys);
         if (s is null) return d;
-        var model = ReadChoice(s, "model", d.Model, ("diffusion_decay", SimulationModel.DiffusionDecay));
+        var model = ReadChoice(s, "model", d.Model, ("diffusion_decay", SimulationModel.DiffusionDecay),
+            ("diffusion_decay_fem", SimulationModel.DiffusionDecayFem), ("calcium_spine", SimulationModel.CalciumSpine));
+        if (model != SimulationModel.DiffusionDecay && _meshVolume != MeshVolume.Tetrahedral && s.Get("model") is { } modelNode)
+            Error(modelNode, s.PathOf("model"), $"simulation.model '{Text(modelNode)}' is a finite-element model and needs meshing.volume: tetrahedral (got meshing.volume: {_meshVolume.ToString().ToLowerInvariant()}); set meshing.volume: tetrahedral or use model: diffusion_decay");
         int errorsBefore = _errors.Count;
         double duration = ReadNumber(s, "duration_ms", d.DurationMs, NumberRule.Positive("ms"));
         bool durationValid = _errors.Count == errorsBefore;
@@ -335,20 +382,28 @@ internal sealed partial class Validator(string file, string baseDirectory)
             Error(s.Node, s.PathOf("dt_ms"), $"the default dt_ms ({Format(dt)}) exceeds duration_ms ({Format(duration)}); set dt_ms <= duration_ms");
         }
         int maxVoxels = ReadInteger(s, "max_voxels", d.MaxVoxels, 100, 2_000_000);
-        var parameters = ReadParameters(s);
+        var parameters = ReadParameters(s, model);
         return new SimulationSettings(model, duration, dt, maxVoxels, parameters);
     }
 
-    private SimulationParameters ReadParameters(Section simulation)
+    private SimulationParameters ReadParameters(Section simulation, SimulationModel model)
     {
         var d = SimulationParameters.Default;
-        var s = simulation.OptionalSection("parameters", SimulationParameters.Names);
+        var keys = model == SimulationModel.CalciumSpine
+            ? SimulationParameters.Names.Concat(CalciumSpineKeys.All.Select(k => k.Key)).ToArray()
+            : SimulationParameters.Names.ToArray();
+        var s = simulation.OptionalSection("parameters", keys);
         if (s is null) return d;
+        var extra = new SortedDictionary<string, ParameterSpec>(StringComparer.Ordinal);
+        if (model == SimulationModel.CalciumSpine)
+            foreach (var (key, positive) in CalciumSpineKeys.All)
+                if (s.Get(key) is not null)
+                    extra[key] = ReadParameter(s, key, new ParameterSpec.Fixed(0), positive ? NumberRule.Positive("units in the key's suffix") : NumberRule.NonNegative("units in the key's suffix"));
         var result = new SimulationParameters(
             ReadParameter(s, SimulationParameters.DName, d.DUm2PerMs, NumberRule.Positive("µm²/ms")),
             ReadParameter(s, SimulationParameters.DecayName, d.DecayPerMs, NumberRule.NonNegative("1/ms")),
             ReadParameter(s, SimulationParameters.InfluxName, d.InfluxUmUmPerMs, NumberRule.NonNegative("µM·µm/ms")),
-            ReadParameter(s, SimulationParameters.PulseName, d.PulseMs, NumberRule.Positive("ms")));
+            ReadParameter(s, SimulationParameters.PulseName, d.PulseMs, NumberRule.Positive("ms"))) { ModelParameters = extra };
         long count = result.Count;
         if (count > ManifestLoader.MaxParameterSets)
             Error(s.Node, s.Path, $"the sweep expands to {count} parameter sets; at most {ManifestLoader.MaxParameterSets} are allowed");

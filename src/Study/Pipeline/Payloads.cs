@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ShapeStudy.Core;
 using ShapeStudy.Study.Manifest;
 
@@ -23,9 +24,37 @@ public sealed record SurfacePayload(string ShapeId, ArtifactRef Mask);
 /// <summary>Compute descriptors; from the exact mesh when <paramref name="FromMesh"/>, otherwise from mask + mesh.</summary>
 public sealed record DescribePayload(string ShapeId, ArtifactRef Mask, ArtifactRef Mesh, bool FromMesh);
 
-/// <summary>Fit the shape model on the real shapes' descriptors and plan the synthetic variants.</summary>
+/// <summary>
+/// Fit the shape model on the real shapes' descriptors and plan the synthetic variants. With <see cref="Harmonics"/> the
+/// model is fitted on the spherical-harmonic coefficients of the real surfaces <see cref="Meshes"/> (one per cell).
+/// </summary>
 public sealed record ShapeModelPayload(IReadOnlyList<string> CellIds, IReadOnlyList<DescriptorSet> Descriptors, int Modes,
-    int VariantsPerCell, ulong Seed);
+    int VariantsPerCell, ulong Seed)
+{
+    /// <summary>Surface mesh of each real cell (spherical-harmonic shape space only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ArtifactRef>? Meshes { get; init; }
+
+    /// <summary>Spherical-harmonic model and sampling settings; null for the descriptor shape space.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HarmonicShapeSpace? Harmonics { get; init; }
+}
+
+/// <summary>
+/// Spherical-harmonic shape space of a study: degree <paramref name="Lmax"/>, <paramref name="Model"/> ("pca", "gmm" or
+/// "vae"), sampling <paramref name="Kind"/> ("gaussian", "walk", "extremes" or "interpolation") and its parameters.
+/// </summary>
+public sealed record HarmonicShapeSpace(int Lmax, string Model, string Kind, double Spread, bool AroundParent, int Mode,
+    double[]? Sigmas, double[]? Quantiles, int Steps)
+{
+    /// <summary>The manifest's shape-space settings as a payload part.</summary>
+    public static HarmonicShapeSpace From(ShapeSpaceSettings s)
+    {
+        var o = s.Options ?? new SamplingOptions();
+        return new(s.Lmax, s.Model.ToString().ToLowerInvariant(), s.Sampling.ToString().ToLowerInvariant(), o.Spread, o.AroundParent,
+            o.Mode, o.Sigmas?.ToArray(), o.Quantiles?.ToArray(), o.Steps);
+    }
+}
 
 /// <summary>Warp a parent's mask into a synthetic variant.</summary>
 public sealed record VariantPayload(string ShapeId, ArtifactRef ParentMask, DescriptorSet ParentDescriptors, VariantPlan Plan);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ShapeStudy.Core;
 
 namespace ShapeStudy.Study.Pipeline;
@@ -63,12 +64,45 @@ public sealed record SurfaceResult(ArtifactRef Mesh, MeshQuality Quality);
 /// </summary>
 public sealed record DescriptorSet(IReadOnlyDictionary<string, double> Values, double[] Axes, double[] Centroid);
 
-/// <summary>A planned synthetic variant of a real cell: its PC scores and principal-axis scale factors.</summary>
-public sealed record VariantPlan(string CellId, int Index, double[] Scores, double ScaleMajor, double ScaleMid, double ScaleMinor);
+/// <summary>
+/// A planned synthetic variant of a real cell: its PC scores and principal-axis scale factors (descriptor shape space),
+/// or its latent code as <see cref="Scores"/> and SH coefficients placed in the parent's frame (spherical harmonics).
+/// </summary>
+public sealed record VariantPlan(string CellId, int Index, double[] Scores, double ScaleMajor, double ScaleMid, double ScaleMinor)
+{
+    /// <summary>SH degree of <see cref="Coefficients"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Lmax { get; init; }
+
+    /// <summary>SH coefficients (µm, aligned frame, (Lmax + 1)² values); null for descriptor-space variants.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? Coefficients { get; init; }
+
+    /// <summary>Parent's SH centroid (x, y, z) µm: where the variant is placed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? Centroid { get; init; }
+
+    /// <summary>Parent's aligned frame, row-major 3 × 3 (columns major, mid, minor axes).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? Rotation { get; init; }
+
+    /// <summary>Sampling recipe as JSON (kind, model hash, seeds, mode/σ, quantile, t, partner…).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Recipe { get; init; }
+
+    /// <summary>Why the sample was rejected (self-intersection, implausible descriptors…); null when it is valid.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Rejection { get; init; }
+}
 
 /// <summary>The fitted shape model and the variants it asks for.</summary>
 public sealed record ShapeModelResult(string[] Features, double[] ExplainedVarianceRatio,
-    IReadOnlyDictionary<string, double[]> RealScores, IReadOnlyList<VariantPlan> Variants);
+    IReadOnlyDictionary<string, double[]> RealScores, IReadOnlyList<VariantPlan> Variants)
+{
+    /// <summary>Content hash of the spherical-harmonic shape model (null for the descriptor model).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ModelHash { get; init; }
+}
 
 /// <summary>A synthetic variant's voxel domain.</summary>
 public sealed record VariantResult(ArtifactRef Mask);

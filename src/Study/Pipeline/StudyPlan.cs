@@ -239,6 +239,13 @@ public sealed class StudyPlan
             var parent = Shapes[RealShapeId(v.CellId)];
             if (parent.Status == EntityStatus.Failed || parent.Descriptors is null) continue;
             var id = $"{v.CellId}/v{v.Index:D3}";
+            if (v.Rejection is not null)
+            {
+                // A rejected sample is recorded with its reason and goes no further.
+                Shapes[id] = new ShapeState { ShapeId = id, CellId = v.CellId, Synthetic = true, Variant = v, Status = EntityStatus.Failed,
+                    Error = "rejected sample: " + v.Rejection };
+                continue;
+            }
             var shape = new ShapeState { ShapeId = id, CellId = v.CellId, Synthetic = true, Variant = v };
             Shapes[id] = shape;
             yield return Emit(Stages.Variant, id, new VariantPayload(id, parent.Mask!, parent.Descriptors, v));
@@ -295,9 +302,14 @@ public sealed class StudyPlan
             _shapeModelResolved = true;
             var described = Real().Where(s => s.Status != EntityStatus.Failed && s.Descriptors is not null).ToList();
             if (_m.ShapeSpace.VariantsPerCell > 0 && described.Count >= 2)
-                ready.Add(Emit(Stages.ShapeModel, "study", new ShapeModelPayload(described.Select(s => s.CellId).ToList(),
+            {
+                var payload = new ShapeModelPayload(described.Select(s => s.CellId).ToList(),
                     described.Select(s => s.Descriptors!).ToList(), _m.ShapeSpace.Modes, _m.ShapeSpace.VariantsPerCell,
-                    Seeds.Child(_m.Study.Seed, "shape_model"))));
+                    Seeds.Child(_m.Study.Seed, "shape_model"));
+                if (_m.ShapeSpace.Representation == ShapeRepresentation.SphericalHarmonics)
+                    payload = payload with { Meshes = described.Select(s => s.Mesh!).ToList(), Harmonics = HarmonicShapeSpace.From(_m.ShapeSpace) };
+                ready.Add(Emit(Stages.ShapeModel, "study", payload));
+            }
         }
 
         if (!_associationsEmitted && _m.Statistics.Associations.Count > 0 && _shapeModelResolved

@@ -80,13 +80,14 @@ public static class StudyTables
             .Column<double?>("scale_major").Column<double?>("scale_mid").Column<double?>("scale_minor");
         for (int i = 0; i < modes; i++) t.Column<double?>($"pc_{i}");
         foreach (var d in DescriptorColumns) t.Column<double?>(d);
-        t.Column<string>("status").Column<string>("error");
+        t.Column<string>("status").Column<string>("error").Column<string>("sampling_recipe");
         foreach (var s in plan.Shapes.Values.OrderBy(s => s.ShapeId, StringComparer.Ordinal))
         {
             var row = new List<(string, object?)>
             {
                 ("study_id", study), ("shape_id", s.ShapeId), ("cell_id", s.CellId), ("kind", s.Synthetic ? "synthetic" : "real"),
-                ("sampling", s.Synthetic ? "pca_gaussian" : "observed"), ("variant_index", s.Variant?.Index ?? -1),
+                ("sampling", !s.Synthetic ? "observed" : s.Variant?.Recipe is { } recipe ? SamplingName(recipe) : "pca_gaussian"),
+                ("variant_index", s.Variant?.Index ?? -1), ("sampling_recipe", s.Variant?.Recipe),
                 ("scale_major", s.Variant?.ScaleMajor), ("scale_mid", s.Variant?.ScaleMid), ("scale_minor", s.Variant?.ScaleMinor),
                 ("status", s.Status.ToString().ToLowerInvariant()), ("error", s.Error),
             };
@@ -97,6 +98,16 @@ public static class StudyTables
             t.Add(row.ToArray());
         }
         return t;
+    }
+
+    /// <summary>"sh_&lt;model&gt;_&lt;kind&gt;" from a spherical-harmonic sampling recipe's JSON, e.g. sh_vae_walk.</summary>
+    private static string SamplingName(string recipeJson)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(recipeJson);
+        var root = doc.RootElement;
+        string model = root.GetProperty("model").GetString() ?? "";
+        if (root.TryGetProperty("mixture_hash", out _)) model = "gmm";
+        return $"sh_{model}_{(root.GetProperty("kind").GetString() ?? "").ToLowerInvariant()}";
     }
 
     private static Table Meshes(string study, StudyPlan plan)

@@ -36,6 +36,12 @@ public sealed class ManifestLoaderTests : IDisposable
           sampling: { kind: gaussian }
         meshing:
           surface: marching_cubes
+          smoothing: feature
+          smoothing_iterations: 6
+          target_edge_um: 0.05
+          improve_angles: false
+          volume: tetrahedral
+          lattice_um: 0.04
         simulation:
           model: diffusion_decay
           duration_ms: 30
@@ -116,6 +122,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         Assert.Equal(new SegmentationSettings(SegmentationMethod.Otsu, 0.01, Foreground.Dark, 18, 0.0005), m.Segmentation);
         Assert.Equal(new ShapeSpaceSettings(ShapeRepresentation.Descriptors, ShapeModelKind.Pca, 4, 5, SamplingKind.Gaussian), m.ShapeSpace);
+        Assert.Equal(new MeshingSettings(SurfaceMethod.MarchingCubes, SmoothingMethod.Feature, 6, 0.05, false, MeshVolume.Tetrahedral, 0.04), m.Meshing);
         Assert.Equal(SurfaceMethod.MarchingCubes, m.Meshing.Surface);
 
         var sim = m.Simulation;
@@ -165,7 +172,7 @@ public sealed class ManifestLoaderTests : IDisposable
         Assert.Equal("train_raw", Assert.IsType<VolumeInput>(Assert.Single(m.Inputs)).Name);
         Assert.Equal(new SegmentationSettings(SegmentationMethod.Otsu, 0.0, Foreground.Bright, 26, 0.0), m.Segmentation);
         Assert.Equal(new ShapeSpaceSettings(ShapeRepresentation.Descriptors, ShapeModelKind.Pca, 3, 2, SamplingKind.Gaussian), m.ShapeSpace);
-        Assert.Equal(new MeshingSettings(SurfaceMethod.MarchingCubes), m.Meshing);
+        Assert.Equal(new MeshingSettings(SurfaceMethod.MarchingCubes, SmoothingMethod.Taubin, 10, null, true, MeshVolume.Surface, null), m.Meshing);
         Assert.Equal(SimulationModel.DiffusionDecay, m.Simulation.Model);
         Assert.Equal((20.0, 0.25, 20000), (m.Simulation.DurationMs, m.Simulation.DtMs, m.Simulation.MaxVoxels));
         Assert.Equal(new ParameterSpec.Fixed(0.22), m.Simulation.Parameters.DUm2PerMs);
@@ -241,6 +248,26 @@ public sealed class ManifestLoaderTests : IDisposable
         Assert.Equal((8, 10, "shape_space.modes"), (wrongType.Line, wrongType.Column, wrongType.Key));
         Assert.Equal("expected an integer from 1 to 16, got 'abc'", wrongType.Message);
         Assert.Equal($"{path}:8:10: shape_space.modes: expected an integer from 1 to 16, got 'abc'", wrongType.ToString());
+    }
+
+    [Fact]
+    public void MeshingOptions_OutOfRange_AreReportedByKey()
+    {
+        _dir.WriteSampleData();
+        var result = LoadText("""
+            schema_version: 1
+            study: { id: m }
+            inputs:
+              - volume: data/gala/train_raw.tif
+            meshing: { smoothing: laplace, smoothing_iterations: 501, target_edge_um: -1, improve_angles: yes, volume: hex, lattice_um: 0 }
+            outputs: { dir: out }
+            """);
+        Assert.False(result.IsValid);
+        var keys = result.Errors.Select(e => e.Key).ToArray();
+        Assert.Equal(new[] { "meshing.smoothing", "meshing.smoothing_iterations", "meshing.target_edge_um", "meshing.improve_angles", "meshing.volume", "meshing.lattice_um" }, keys);
+        Assert.Contains(result.Errors, e => e.Key == "meshing.smoothing" && e.Message.Contains("none, taubin, feature"));
+        Assert.Contains(result.Errors, e => e.Key == "meshing.target_edge_um" && e.Message.Contains("positive number (µm)"));
+        Assert.All(result.Errors, e => Assert.Equal(5, e.Line));
     }
 
     [Fact]
