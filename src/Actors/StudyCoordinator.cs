@@ -19,45 +19,54 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
 {
     private readonly StudyManifest _manifest;
     private readonly StudyStore _store;
-    private readonly ArtifactStore _artifacts;
+    private readonly IArtifactStore _artifacts;
     private readonly IStudyObserver _observer;
+    private readonly CoordinatorOptions _options;
     private readonly StudyPlan _plan;
     private readonly TaskBoard<IActorRef> _board;
     private readonly Dictionary<IActorRef, string> _nodes = new();
     private readonly List<string> _errors = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private bool _finishing, _stopRequested, _reported;
+    private bool _finishing, _stopRequested, _reported, _progressDirty;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public StudyCoordinator(StudyManifest manifest, StudyStore store, ArtifactStore artifacts, IStudyObserver observer)
+    public StudyCoordinator(StudyManifest manifest, StudyStore store, IArtifactStore artifacts, IStudyObserver observer,
+        CoordinatorOptions? options = null)
     {
         _manifest = manifest;
         _store = store;
         _artifacts = artifacts;
         _observer = observer;
-        _board = new TaskBoard<IActorRef>(manifest.Execution.MaxRetries, TimeSpan.FromMilliseconds(200));
+        _options = options ?? new CoordinatorOptions();
+        _board = new TaskBoard<IActorRef>(manifest.Execution.MaxRetries, _options.FirstBackoff);
         var hashes = new Dictionary<string, string>();
         _plan = new StudyPlan(manifest, path => hashes.TryGetValue(path, out var h) ? h : hashes[path] = ContentHash.OfFile(path));
 
         Receive<RequestWork>(r =>
         {
-            Context.Watch(r.Worker);
-            _nodes[r.Worker] = r.Node;
+            if (_nodes.TryAdd(r.Worker, r.Node)) Context.Watch(r.Worker);
             _board.WorkerIdle(r.Worker);
             Dispatch();
         });
         Receive<WorkCompleted>(OnCompleted);
         Receive<WorkFailed>(OnFailed);
         Receive<Requeue>(r => { _board.Requeue(r.Task); Dispatch(); });
-        Receive<Terminated>(t => { _board.WorkerLost(t.ActorRef); Dispatch(); });
+        Receive<Terminated>(t =>
+        {
+            _nodes.Remove(t.ActorRef, out var node);
+            Reclaimed(_board.WorkerLost(t.ActorRef, AttemptsOf), $"its worker {t.ActorRef.Path} on {node} stopped");
+        });
+        Receive<NodeLost>(OnNodeLost);
+        Receive<Tick>(_ => OnTick());
         Receive<TablesWritten>(OnTablesWritten);
     }
 
     /// <summary>A coordinator that stops before its study completed reports that as the study's outcome.</summary>
     protected override void PostStop()
     {
+        _store.Flush();
         if (_reported) return;
         _reported = true;
         _observer.OnFinished(new StudySummary(_manifest.Study.Id, _manifest.Outputs.Dir, _plan.Tasks.Count, 0, 0, 0,
@@ -71,6 +80,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Timers.StartPeriodicTimer("tick", Tick.Instance, _options.ProgressInterval);
         Accept(_plan.Start());
         Dispatch();
         MaybeFinish();
@@ -90,6 +100,13 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
                 _board.MarkCached(task.Key);
                 foreach (var next in _plan.OnCommitted(task.Key, committed.ResultJson)) pending.Enqueue(next);
             }
+            else if (_options.KeepRecordedFailures && _store.Find(task.Key) is { Status: Study.Storage.TaskStatus.Failed or Study.Storage.TaskStatus.Quarantined } failed)
+            {
+                // Resuming after a coordinator crash: a final failure of this run stays final (not attempted again).
+                _board.MarkFailed(task.Key);
+                _observer.OnTaskFailed(task.Stage, task.Subject, failed.Error ?? "failed");
+                foreach (var next in _plan.OnFailed(task.Key, failed.Error ?? "failed")) pending.Enqueue(next);
+            }
             else if (!_stopRequested) _board.AddReady(task);
         }
     }
@@ -97,20 +114,74 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
     private void Dispatch()
     {
         if (!_stopRequested)
-            foreach (var (worker, task) in _board.Dispatch())
+            foreach (var (worker, task) in _board.Dispatch(DateTime.UtcNow))
             {
                 var record = _store.MarkStarted(task.Key, task.Stage, task.Subject, _nodes.GetValueOrDefault(worker, ""), DateTime.UtcNow);
-                worker.Tell(new WorkItem(task, record.Attempts));
+                worker.Tell(task.PayloadJson.Length > WireLimits.InlineJsonBytes
+                    ? new WorkItem(task with { PayloadJson = "" }, record.Attempts, _artifacts.Location,
+                        _artifacts.Put(System.Text.Encoding.UTF8.GetBytes(task.PayloadJson), "payload"))
+                    : new WorkItem(task, record.Attempts, _artifacts.Location));
             }
+        _progressDirty = true;
+        if (_store.Pending >= 2000) _store.Flush();
+    }
+
+    private int AttemptsOf(string key) => _store.Find(key)?.Attempts ?? 0;
+
+    private void OnTick()
+    {
+        _store.Flush();
+        var expired = _board.ExpireLeases(DateTime.UtcNow, _options.LeaseTimeout, AttemptsOf);
+        if (expired.Count > 0) Reclaimed(expired, $"its lease expired after {_options.LeaseTimeout}");
+        if (_progressDirty) PublishProgress();
+    }
+
+    private void PublishProgress()
+    {
+        _progressDirty = false;
         _observer.OnProgress(_board.Progress(_plan.Tasks));
+    }
+
+    /// <summary>A cluster member was removed: every lease held by a slot on it goes back to the queue (or is quarantined).</summary>
+    private void OnNodeLost(NodeLost m)
+    {
+        var lost = _nodes.Keys.Where(w => w.Path.Address.Equals(m.Address)).ToList();
+        var verdicts = new List<FailureVerdict>();
+        foreach (var w in lost)
+        {
+            _nodes.Remove(w);
+            Context.Unwatch(w);
+            verdicts.AddRange(_board.WorkerLost(w, AttemptsOf));
+        }
+        _log.Warning("node {0} removed: {1} worker slot(s) dropped, {2} lease(s) reclaimed", m.Address, lost.Count, verdicts.Count);
+        Reclaimed(verdicts, $"its node {m.Address} was removed from the cluster");
+    }
+
+    /// <summary>Leases taken back from lost slots: re-queued, or quarantined when the task already used max_retries + 1 attempts.</summary>
+    private void Reclaimed(IReadOnlyList<FailureVerdict> verdicts, string why)
+    {
+        foreach (var v in verdicts)
+            switch (v)
+            {
+                case FailureVerdict.Retry r:
+                    _log.Warning("task {0} {1} re-queued: {2}", r.Task.Stage, r.Task.Subject, why);
+                    break;
+                case FailureVerdict.GiveUp g:
+                    int attempts = AttemptsOf(g.Task.Key);
+                    GiveUp(g.Task, $"quarantined after {attempts} attempt(s) (execution.max_retries = {_board.MaxRetries}): every attempt lost its worker; last: {why}", true);
+                    break;
+            }
+        Dispatch();
+        MaybeFinish();
     }
 
     private void OnCompleted(WorkCompleted m)
     {
         if (_board.Complete(m.Key, m.Worker))
         {
-            _store.Commit(m.Key, m.ResultJson, DateTime.UtcNow);
-            Accept(_plan.OnCommitted(m.Key, m.ResultJson));
+            var json = m.ResultRef is { } r ? System.Text.Encoding.UTF8.GetString(_artifacts.Get(r)) : m.ResultJson;
+            _store.Commit(m.Key, json, DateTime.UtcNow);
+            Accept(_plan.OnCommitted(m.Key, json));
         }
         Dispatch();
         MaybeFinish();
@@ -118,7 +189,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
 
     private void OnFailed(WorkFailed m)
     {
-        int attempts = _store.Find(m.Key)?.Attempts ?? 1;
+        int attempts = AttemptsOf(m.Key);
         switch (_board.Fail(m.Key, m.Worker, attempts, m.Deterministic))
         {
             case FailureVerdict.Retry retry:
@@ -127,19 +198,26 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer("retry:" + m.Key, new Requeue(retry.Task), retry.Backoff);
                 break;
             case FailureVerdict.GiveUp giveUp:
-                _store.MarkFailed(m.Key, m.Error, DateTime.UtcNow);
-                _observer.OnTaskFailed(giveUp.Task.Stage, giveUp.Task.Subject, m.Error);
-                if (_manifest.Execution.OnFailure == FailurePolicy.Stop)
-                {
-                    _stopRequested = true;
-                    _errors.Add($"stopped after {giveUp.Task.Stage} {giveUp.Task.Subject} failed: {m.Error} (execution.on_failure = stop)");
-                    _board.ClearReady();
-                }
-                Accept(_plan.OnFailed(m.Key, m.Error));
+                GiveUp(giveUp.Task, giveUp.Quarantined
+                    ? $"quarantined after {attempts} attempt(s) (execution.max_retries = {_board.MaxRetries}): {m.Error}"
+                    : m.Error, giveUp.Quarantined);
                 break;
         }
         Dispatch();
         MaybeFinish();
+    }
+
+    private void GiveUp(PlannedTask task, string reason, bool quarantined)
+    {
+        _store.MarkFailed(task.Key, reason, DateTime.UtcNow, quarantined);
+        _observer.OnTaskFailed(task.Stage, task.Subject, reason);
+        if (_manifest.Execution.OnFailure == FailurePolicy.Stop)
+        {
+            _stopRequested = true;
+            _errors.Add($"stopped after {task.Stage} {task.Subject} failed: {reason} (execution.on_failure = stop)");
+            _board.ClearReady();
+        }
+        Accept(_plan.OnFailed(task.Key, reason));
     }
 
     /// <summary>When nothing is leased and the plan is complete (or stopped), writes the tables off the actor thread.</summary>
@@ -148,6 +226,10 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         if (_finishing || _board.LeaseCount > 0) return;
         if (!_plan.IsComplete && !(_stopRequested && _board.ReadyCount == 0)) return;
         _finishing = true;
+        _store.Flush();
+        PublishProgress();
+        int swept = _artifacts.RemoveAbandonedWrites();
+        if (swept > 0) _log.Warning("removed {0} abandoned temporary artifact file(s) of interrupted writes", swept);
         if (_plan.GlobalError is { } g) _errors.Add(g);
         var records = _store.All().ToDictionary(r => r.Key);
         var outDir = _manifest.Outputs.Dir;
@@ -199,14 +281,25 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         return true;
     }
 
-    private static (double[], IReadOnlyDictionary<string, double[]>) ReadTimeseries(ArtifactStore store, ArtifactRef r)
+    private static (double[], IReadOnlyDictionary<string, double[]>) ReadTimeseries(IArtifactStore store, ArtifactRef r)
     {
         var ts = System.Text.Json.JsonSerializer.Deserialize<TimeseriesArtifact>(store.Get(r))!;
         return (ts.TimesMs, ts.Means);
     }
 
-    private static double[][] ReadDraws(ArtifactStore store, ArtifactRef r) =>
+    private static double[][] ReadDraws(IArtifactStore store, ArtifactRef r) =>
         System.Text.Json.JsonSerializer.Deserialize<double[][]>(store.Get(r))!;
+}
+
+/// <summary>Timing of the coordinator's leases, retries and progress reports.</summary>
+/// <param name="LeaseTimeout">A lease with no result after this long is taken back (a hung worker); node loss is detected much sooner by the cluster.</param>
+/// <param name="FirstBackoff">Backoff before the first retry of a transiently failed task; doubles per attempt.</param>
+/// <param name="ProgressInterval">Progress is published (and expired leases swept) at most this often.</param>
+/// <param name="KeepRecordedFailures">Resume of an interrupted run: tasks that already failed for good in this run are not
+/// attempted again. False for a new submission, which retries earlier failures.</param>
+public sealed record CoordinatorOptions(TimeSpan LeaseTimeout, TimeSpan FirstBackoff, TimeSpan ProgressInterval, bool KeepRecordedFailures = false)
+{
+    public CoordinatorOptions() : this(TimeSpan.FromHours(2), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(250)) { }
 }
 
 /// <summary>The code version recorded in provenance: the assembly's informational version.</summary>

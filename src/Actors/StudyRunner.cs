@@ -22,7 +22,7 @@ public static class StudyRunner
         var outDir = manifest.Outputs.Dir;
         Directory.CreateDirectory(outDir);
         var artifacts = new ArtifactStore(Path.Combine(outDir, StateFolder, "artifacts"));
-        using var store = new StudyStore(Path.Combine(outDir, StateFolder, "state.db"));
+        using var store = new StudyStore(Path.Combine(outDir, StateFolder, "state.db"), groupCommit: true);
         var finished = new TaskCompletionSource<StudySummary>(TaskCreationOptions.RunContinuationsAsynchronously);
         var relay = new FinishRelay(observer, finished);
 
@@ -42,10 +42,10 @@ public static class StudyRunner
             var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
                 ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
 
-            var runner = new StageRunner(artifacts);
+            var sites = ExecutionSites.Fixed(new ExecutionSite(artifacts, new StageRunner(artifacts)));
             var node = cluster.SelfAddress.ToString();
             for (int i = 0; i < manifest.Execution.EffectiveWorkers; i++)
-                system.ActorOf(Props.Create(() => new Worker(proxy, runner, node)), $"worker-{i}");
+                system.ActorOf(Props.Create(() => new Worker(proxy, sites, node, null)), $"worker-{i}");
 
             using var reg = ct.Register(() => finished.TrySetCanceled(ct));
             return await finished.Task;

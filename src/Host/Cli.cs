@@ -21,8 +21,11 @@ public static class Cli
 
         var runManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of live bars (also when output is redirected or NO_COLOR is set)." };
-        var run = new Command("run", "Run a study manifest on a single-node cluster (both roles in this process).") { runManifest, plain };
-        run.SetAction((parse, ct) => RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct));
+        var clusterContacts = new Option<string?>("--cluster") { Description = "Submit to a running cluster through HOST:PORT (comma-separated for several contact nodes) instead of running in this process." };
+        var run = new Command("run", "Run a study manifest: on a single-node cluster in this process, or submitted to a running cluster with --cluster.") { runManifest, plain, clusterContacts };
+        run.SetAction((parse, ct) => parse.GetValue(clusterContacts) is { } contacts
+            ? SubmitStudy(parse.GetValue(runManifest)!, contacts, output, errors, ct)
+            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct));
 
         var validateManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
         var validate = new Command("validate", "Check a manifest (keys, types, ranges, files) without running anything.") { validateManifest };
@@ -30,6 +33,7 @@ public static class Cli
 
         root.Subcommands.Add(run);
         root.Subcommands.Add(validate);
+        root.Subcommands.Add(NodeCommand.Create(output, errors));
         root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
         root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
         root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
@@ -69,6 +73,33 @@ public static class Cli
         catch (OperationCanceledException)
         {
             errors.WriteLine("cancelled; completed tasks are kept and a re-run resumes from them.");
+            return 130;
+        }
+        PrintSummary(summary, output);
+        foreach (var e in summary.Errors) errors.WriteLine($"error: {e}");
+        return summary.Succeeded ? 0 : StudyFailed;
+    }
+
+    private static async Task<int> SubmitStudy(string path, string contacts, TextWriter output, TextWriter errors, CancellationToken ct)
+    {
+        if (Load(path, errors) is not { } m) return InvalidManifest;
+        var points = contacts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        output.WriteLine($"study '{m.Study.Id}' → {m.Outputs.Dir}, submitted to the cluster at {string.Join(", ", points)}");
+        StudySummary summary;
+        try
+        {
+            summary = await Actors.Nodes.StudyClient.RunAsync(points, path, new PlainProgress(output),
+                Environment.GetEnvironmentVariable("SHAPESTUDY_CLIENT_HOSTNAME") ?? "127.0.0.1", ct);
+        }
+        catch (Actors.Nodes.StudyRejectedException e)
+        {
+            foreach (var line in e.Errors) errors.WriteLine(line);
+            errors.WriteLine($"the cluster rejected {path}; nothing was run.");
+            return InvalidManifest;
+        }
+        catch (OperationCanceledException)
+        {
+            errors.WriteLine("stopped following the study; it keeps running on the cluster (run the same command again to follow it).");
             return 130;
         }
         PrintSummary(summary, output);

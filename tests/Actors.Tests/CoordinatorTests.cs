@@ -146,4 +146,47 @@ public sealed class CoordinatorTests : TestKit, IDisposable
         var again = Pull(coordinator, survivor);
         Assert.Equal(item.Task.Key, again.Task.Key);
     }
+
+    [Fact]
+    public async Task APoisonTaskIsQuarantinedAfterMaxRetriesWithItsReasonAndTheStudyCompletes()
+    {
+        var recorder = new Recorder();
+        var coordinator = Coordinator(Manifest("spine_0[23].obj".Replace("[23]", "?")), recorder);   // max_retries: 1
+        var worker = CreateTestProbe();
+        string? poison = null;
+        while (!recorder.Finished.Task.IsCompleted)
+        {
+            coordinator.Tell(new RequestWork(worker.Ref, "probe"), worker.Ref);
+            if (worker.ReceiveOne(TimeSpan.FromSeconds(3)) is not WorkItem item) continue;
+            if (item.Task.Stage == Stages.LoadMesh && (poison ??= item.Task.Subject) == item.Task.Subject)
+                coordinator.Tell(new WorkFailed(item.Task.Key, "IOException: the mesher crashed", Deterministic: false, "probe", worker.Ref));
+            else Complete(coordinator, worker, item);
+        }
+        var summary = await recorder.Finished.Task;
+        var record = _store.All().Single(r => r.Subject == poison);
+        Assert.Equal((ShapeStudy.Study.Storage.TaskStatus.Quarantined, 2), (record.Status, record.Attempts));     // 1 attempt + max_retries
+        Assert.Contains("quarantined after 2 attempt(s)", record.Error);
+        Assert.Contains("the mesher crashed", record.Error);
+        Assert.Equal(new[] { $"{Stages.LoadMesh} {poison}" }, recorder.Failures);
+        Assert.Equal(1, summary.Failed);
+        Assert.True(summary.Succeeded, string.Join("; ", summary.Errors));
+        Assert.True(summary.Executed > 10);
+    }
+
+    [Fact]
+    public void ARemovedNodesLeasesAreRequeuedAndATaskThatKeepsLosingItsNodeIsQuarantined()
+    {
+        var recorder = new Recorder();
+        var coordinator = Coordinator(Manifest("spine_02.obj"), recorder);         // one load_mesh task, max_retries: 1
+        var first = CreateTestProbe();
+        var item = Pull(coordinator, first);
+        coordinator.Tell(new NodeLost(first.Ref.Path.Address));
+        var second = CreateTestProbe();
+        var again = Pull(coordinator, second);
+        Assert.Equal((item.Task.Key, 2), (again.Task.Key, again.Attempt));
+        coordinator.Tell(new NodeLost(second.Ref.Path.Address));                   // the second attempt lost its node too
+        AwaitAssert(() => Assert.Equal(ShapeStudy.Study.Storage.TaskStatus.Quarantined, _store.Find(item.Task.Key)!.Status), TimeSpan.FromSeconds(5));
+        Assert.Contains("every attempt lost its worker", _store.Find(item.Task.Key)!.Error);
+        Assert.Single(recorder.Failures);
+    }
 }

@@ -79,11 +79,12 @@ public sealed class TaskBoardTests
         b.AddReady(T("b"));
         b.WorkerIdle("dead");
         b.Dispatch();                                       // dead holds a
-        b.WorkerIdle("dead");                               // and asked again
-        Assert.Equal(new[] { "a" }, b.WorkerLost("dead").Select(t => t.Key));
+        b.WorkerIdle("dead");                               // and asked again: ignored, a slot holds one lease
+        var verdicts = b.WorkerLost("dead", _ => 1);
+        Assert.Equal(new[] { "a" }, verdicts.Select(v => Assert.IsType<FailureVerdict.Retry>(v).Task.Key));
         Assert.Equal(0, b.IdleCount);
         b.WorkerIdle("alive");
-        b.WorkerIdle("alive");
+        b.WorkerIdle("alive2");
         Assert.Equal(new[] { "b", "a" }, b.Dispatch().Select(l => l.Task.Key));
     }
 
@@ -102,5 +103,83 @@ public sealed class TaskBoardTests
         var p = b.Progress(tasks);
         Assert.Equal(new StageProgress("segment", 1, 0, 1, 0, 0), p[0]);
         Assert.Equal(new StageProgress("simulate", 3, 1, 0, 0, 1), p[1]);
+    }
+
+    [Fact]
+    public void ASlotThatAsksRepeatedlyIsQueuedOnceAndHoldsOneLease()
+    {
+        var b = Board();
+        b.AddReady(T("a"));
+        b.AddReady(T("b"));
+        b.WorkerIdle("w");
+        b.WorkerIdle("w");                                  // an idle slot repeats its request every few seconds
+        Assert.Equal(1, b.IdleCount);
+        Assert.Single(b.Dispatch());
+        b.WorkerIdle("w");                                  // a repeat that crossed the lease
+        Assert.Empty(b.Dispatch());
+        Assert.Equal((1, 1), (b.LeaseCount, b.ReadyCount));
+    }
+
+    [Fact]
+    public void TheFirstResultOfAKeyIsCommittedEvenFromASlotThatLostItsLease()
+    {
+        var b = Board();
+        b.AddReady(T("a"));
+        b.WorkerIdle("slow");
+        b.Dispatch();
+        b.WorkerLost("slow", _ => 1);                       // its node looked dead: the lease went back to the queue
+        b.WorkerIdle("fresh");
+        Assert.Equal("a", b.Dispatch().Single().Task.Key);
+        Assert.True(b.Complete("a", "slow"));               // the first copy to finish wins (results are keyed)
+        Assert.False(b.Complete("a", "fresh"));             // the second is a duplicate
+        Assert.IsType<FailureVerdict.Ignored>(b.Fail("a", "fresh", 2, deterministic: false));
+        Assert.Equal((0, 0, 1), (b.LeaseCount, b.ReadyCount, b.Count(TaskBoard<string>.Outcome.Done)));
+    }
+
+    [Fact]
+    public void AResultForAQueuedTaskIsAcceptedAfterACoordinatorRestart()
+    {
+        var b = Board();                                    // a new coordinator incarnation re-planned "a" as ready
+        b.AddReady(T("a"));
+        Assert.True(b.Complete("a", "w"));                  // a slot still running the old incarnation's lease reports
+        Assert.Equal(0, b.ReadyCount);
+        b.WorkerIdle("w");
+        Assert.Empty(b.Dispatch());
+    }
+
+    [Fact]
+    public void ATaskWhoseAttemptsKeepLosingTheirWorkerIsQuarantinedAfterMaxRetries()
+    {
+        var b = Board(maxRetries: 2);
+        b.AddReady(T("poison"));
+        var attempts = 0;
+        var verdicts = new List<FailureVerdict>();
+        for (int i = 0; i < 3; i++)
+        {
+            b.WorkerIdle("w" + i);
+            Assert.Equal("poison", b.Dispatch().Single().Task.Key);
+            attempts++;                                     // the coordinator records "started" (attempt n) before leasing
+            verdicts.AddRange(b.WorkerLost("w" + i, _ => attempts));
+        }
+        Assert.IsType<FailureVerdict.Retry>(verdicts[0]);
+        Assert.IsType<FailureVerdict.Retry>(verdicts[1]);
+        Assert.True(Assert.IsType<FailureVerdict.GiveUp>(verdicts[2]).Quarantined);
+        Assert.Equal((0, 0, 1), (b.LeaseCount, b.ReadyCount, b.Count(TaskBoard<string>.Outcome.Failed)));
+    }
+
+    [Fact]
+    public void ExpiredLeasesAreTakenBackAndTheSlotIsNotReusedWhileBusy()
+    {
+        var b = Board();
+        var t0 = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        b.AddReady(T("a"));
+        b.AddReady(T("b"));
+        b.WorkerIdle("hung");
+        b.Dispatch(t0);
+        b.WorkerIdle("ok");
+        b.Dispatch(t0.AddMinutes(9));
+        var expired = b.ExpireLeases(t0.AddMinutes(10.5), TimeSpan.FromMinutes(10), _ => 1);
+        Assert.Equal("a", Assert.IsType<FailureVerdict.Retry>(Assert.Single(expired)).Task.Key);
+        Assert.Equal((1, 1), (b.LeaseCount, b.ReadyCount));
     }
 }

@@ -14,7 +14,7 @@ namespace ShapeStudy.Actors.Pipeline;
 /// Runs one planned task: decodes its payload, calls the pure kernels (Imaging, ShapeSpace, Physics, Statistics),
 /// stores the artifacts it makes and returns its result as JSON. No actor code: workers call it off their mailbox thread.
 /// </summary>
-public sealed partial class StageRunner(ArtifactStore store)
+public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
 {
     /// <summary>Runs <paramref name="task"/> and returns the result JSON.</summary>
     public string Run(PlannedTask task) => task.Stage switch

@@ -61,6 +61,9 @@ public sealed class StudyPlan
     private readonly IReadOnlyList<ParameterSet> _sweep;
     private readonly Dictionary<string, PlannedTask> _tasks = new();
     private readonly HashSet<string> _outstanding = new();
+    // Incremental counts so that each result is applied in O(1) (a study may have 10,000s of simulations).
+    private readonly Dictionary<string, int> _outstandingByStage = new();
+    private readonly Dictionary<string, int> _pendingSimulations = new();   // by shape id
     private int _inputsPending;
     private bool _shapeModelResolved, _associationsEmitted, _fitEmitted;
 
@@ -142,6 +145,7 @@ public sealed class StudyPlan
     {
         if (!_outstanding.Remove(key)) return Array.Empty<PlannedTask>();
         var task = _tasks[key];
+        _outstandingByStage[task.Stage]--;
         var ready = new List<PlannedTask>();
         switch (task.Stage)
         {
@@ -181,6 +185,7 @@ public sealed class StudyPlan
             {
                 var sim = Simulations[task.Subject];
                 sim.Result = StageJson.Read<SimulateResult>(resultJson);
+                if (sim.Status == EntityStatus.Pending) _pendingSimulations[sim.ShapeId]--;
                 sim.Status = EntityStatus.Done;
                 UpdateShapeStatus(Shapes[sim.ShapeId]);
                 break;
@@ -197,6 +202,7 @@ public sealed class StudyPlan
     {
         if (!_outstanding.Remove(key)) return Array.Empty<PlannedTask>();
         var task = _tasks[key];
+        _outstandingByStage[task.Stage]--;
         switch (task.Stage)
         {
             case Stages.Segment:
@@ -212,6 +218,7 @@ public sealed class StudyPlan
                 break;
             case Stages.Simulate:
                 var sim = Simulations[task.Subject];
+                if (sim.Status == EntityStatus.Pending) _pendingSimulations[sim.ShapeId]--;
                 sim.Status = EntityStatus.Failed;
                 sim.Error = error;
                 UpdateShapeStatus(Shapes[sim.ShapeId]);
@@ -293,6 +300,8 @@ public sealed class StudyPlan
             foreach (var p in _sweep)
             {
                 var simId = $"{shape.ShapeId}/p{p.Index:D2}";
+                if (!Simulations.TryGetValue(simId, out var earlier) || earlier.Status != EntityStatus.Pending)
+                    _pendingSimulations[shape.ShapeId] = _pendingSimulations.GetValueOrDefault(shape.ShapeId) + 1;
                 Simulations[simId] = new SimulationState { SimId = simId, ShapeId = shape.ShapeId, Parameters = p };
                 yield return Emit(Stages.Simulate, simId, new SimulatePayload(simId, shape.Mask ?? shape.Mesh, p, s.DurationMs, s.DtMs, s.MaxVoxels)
                     { Model = ModelName(s.Model), TetMesh = shape.TetMesh.TetMesh });
@@ -302,6 +311,8 @@ public sealed class StudyPlan
         foreach (var p in _sweep)
         {
             var simId = $"{shape.ShapeId}/p{p.Index:D2}";
+            if (!Simulations.TryGetValue(simId, out var previous) || previous.Status != EntityStatus.Pending)
+                _pendingSimulations[shape.ShapeId] = _pendingSimulations.GetValueOrDefault(shape.ShapeId) + 1;
             Simulations[simId] = new SimulationState { SimId = simId, ShapeId = shape.ShapeId, Parameters = p };
             yield return Emit(Stages.Simulate, simId, new SimulatePayload(simId, shape.Mask!, p, s.DurationMs, s.DtMs, s.MaxVoxels));
         }
@@ -312,12 +323,13 @@ public sealed class StudyPlan
     {
         var ready = new List<PlannedTask>();
         if (_inputsPending > 0) return ready;
-        var real = Shapes.Values.Where(s => !s.Synthetic).OrderBy(s => s.ShapeId, StringComparer.Ordinal).ToList();
+        List<ShapeState>? realShapes = null;
+        List<ShapeState> Real() => realShapes ??= Shapes.Values.Where(s => !s.Synthetic).OrderBy(s => s.ShapeId, StringComparer.Ordinal).ToList();
 
         if (!_fitEmitted && _m.Fit is { } fit)
         {
             _fitEmitted = true;
-            var candidates = real.Where(s => s.Mask is not null).ToList();
+            var candidates = Real().Where(s => s.Mask is not null).ToList();
             if (fit.Cell < candidates.Count)
             {
                 var target = candidates[fit.Cell];
@@ -338,10 +350,10 @@ public sealed class StudyPlan
             }
         }
 
-        if (!_shapeModelResolved && real.All(s => s.Status == EntityStatus.Failed || s.Descriptors is not null))
+        if (!_shapeModelResolved && Real().All(s => s.Status == EntityStatus.Failed || s.Descriptors is not null))
         {
             _shapeModelResolved = true;
-            var described = real.Where(s => s.Status != EntityStatus.Failed && s.Descriptors is not null).ToList();
+            var described = Real().Where(s => s.Status != EntityStatus.Failed && s.Descriptors is not null).ToList();
             if (_m.ShapeSpace.VariantsPerCell > 0 && described.Count >= 2)
             {
                 var payload = new ShapeModelPayload(described.Select(s => s.CellId).ToList(),
@@ -353,9 +365,8 @@ public sealed class StudyPlan
             }
         }
 
-        bool shapesSettled = _shapeModelResolved && !_outstanding.Any(k => _tasks[k].Stage == Stages.ShapeModel)
-            && Shapes.Values.All(s => s.Status != EntityStatus.Pending);
-        if (!_associationsEmitted && shapesSettled && _m.Statistics.Associations.Count > 0)
+        if (!_associationsEmitted && _m.Statistics.Associations.Count > 0 && _shapeModelResolved
+            && _outstandingByStage.GetValueOrDefault(Stages.ShapeModel) == 0 && Shapes.Values.All(s => s.Status != EntityStatus.Pending))
         {
             _associationsEmitted = true;
             var observations = new List<AssociationObservation>();
@@ -402,8 +413,7 @@ public sealed class StudyPlan
     {
         if (shape.Status == EntityStatus.Failed || shape.Descriptors is null) return;
         if (_fem && shape.TetMesh is null) return;
-        var sims = Simulations.Values.Where(s => s.ShapeId == shape.ShapeId).ToList();
-        if (sims.Any(s => s.Status == EntityStatus.Pending)) return;
+        if (_pendingSimulations.GetValueOrDefault(shape.ShapeId) > 0) return;
         shape.Status = EntityStatus.Done;
         if (!shape.Synthetic && Cells.TryGetValue(shape.CellId, out var cell) && cell.Status == EntityStatus.Pending)
             cell.Status = EntityStatus.Done;
@@ -415,7 +425,11 @@ public sealed class StudyPlan
         var keyJson = keyView is null ? json : StageJson.Write(keyView(payload));
         var key = TaskKeys.Compute(stage, Stages.VersionOf(stage), keyJson, Array.Empty<string>(), _m.Study.Seed);
         var task = new PlannedTask(key, stage, subject, json);
-        if (_tasks.TryAdd(key, task)) _outstanding.Add(key);
+        if (_tasks.TryAdd(key, task))
+        {
+            _outstanding.Add(key);
+            _outstandingByStage[stage] = _outstandingByStage.GetValueOrDefault(stage) + 1;
+        }
         else task = _tasks[key];
         return task;
     }

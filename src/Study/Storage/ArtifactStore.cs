@@ -7,7 +7,7 @@ namespace ShapeStudy.Study.Storage;
 /// (<c>root/ab/abcdef…</c>). Writes go to a temporary file, are flushed to disk and then renamed, so a crash never
 /// leaves a partial artifact under its final name. Safe for concurrent writers of the same content.
 /// </summary>
-public sealed class ArtifactStore
+public sealed class ArtifactStore : IArtifactStore
 {
     private readonly string _root;
 
@@ -18,6 +18,9 @@ public sealed class ArtifactStore
     }
 
     public string Root => _root;
+
+    /// <inheritdoc />
+    public string Location => _root;
 
     /// <summary>Stores <paramref name="bytes"/> (if not already present) and returns its reference.</summary>
     public ArtifactRef Put(byte[] bytes, string kind)
@@ -47,6 +50,18 @@ public sealed class ArtifactStore
     /// <summary>True when the artifact's file exists.</summary>
     public bool Contains(ArtifactRef artifact) => File.Exists(PathOf(artifact.Sha256));
 
+    /// <inheritdoc />
+    public int RemoveAbandonedWrites()
+    {
+        int removed = 0;
+        foreach (var tmp in Directory.EnumerateFiles(_root, "*" + AtomicFile.TemporarySuffix, SearchOption.AllDirectories))
+        {
+            try { File.Delete(tmp); removed++; }
+            catch (IOException) { }
+        }
+        return removed;
+    }
+
     private string PathOf(string hash) => Path.Combine(_root, hash[..2], hash);
 }
 
@@ -67,5 +82,8 @@ public static class AtomicFile
 
     /// <summary>A unique temporary name beside <paramref name="path"/> that does not keep its extension.</summary>
     public static string TempNameFor(string path) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + TemporarySuffix);
+
+    /// <summary>The suffix of every temporary name (what <see cref="ArtifactStore.RemoveAbandonedWrites"/> sweeps).</summary>
+    public const string TemporarySuffix = ".partial";
 }

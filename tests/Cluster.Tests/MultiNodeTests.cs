@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using DuckDB.NET.Data;
+using LiteDB;
+using ShapeStudy.Study.Storage;
+using TaskStatus = ShapeStudy.Study.Storage.TaskStatus;
+using ShapeStudy.Testing;
+using Xunit.Abstractions;
+
+namespace ShapeStudy.Cluster.Tests;
+
+/// <summary>
+/// Our multi-process harness (Akka.MultiNode.TestAdapter is not served here): three real <c>shapestudy node</c>
+/// processes on 127.0.0.1 — one coordinator, two single-slot workers — run a real study on the bundled MICrONS spine
+/// meshes submitted with <c>shapestudy run --cluster</c>, while the harness SIGKILLs a worker or the coordinator.
+/// The outputs are checked with DuckDB (every task key exactly once, one row per entity, no temporary files) and the
+/// coordinator's LiteDB file (attempts of tasks committed before a coordinator kill are unchanged).
+/// Both scenarios live in one class so they never run at the same time on a 2-core machine.
+/// </summary>
+public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
+{
+    private static readonly TimeSpan Up = TimeSpan.FromSeconds(40);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "shapestudy-cluster-" + Guid.NewGuid().ToString("N"));
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<NodeProcess> _processes = new();
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            log.WriteLine($"---- {p.Name} ----\n{p.Output}");
+            p.Dispose();
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private NodeProcess Track(NodeProcess p) { _processes.Add(p); return p; }
+
+    /// <summary>The 24 real spines, one synthetic variant each, plus one broken (open) surface whose failure must reach the outputs.</summary>
+    private string WriteManifest(string studyId)
+    {
+        Directory.CreateDirectory(_dir);
+        var broken = Path.Combine(_dir, "broken");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "open.obj"), "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 2 3 4\n");
+        var path = Path.Combine(_dir, "study.yaml");
+        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
+            schema_version: 1
+            study: { id: {{studyId}}, seed: 11 }
+            inputs:
+              - meshes: {{RepoPaths.Data("microns-spines", "spine_*.obj")}}
+                name: spines
+              - meshes: {{Path.Combine(broken, "*.obj")}}
+                name: broken
+            shape_space: { modes: 2, variants_per_cell: 1 }
+            simulation: { duration_ms: 10, dt_ms: 0.25, max_voxels: 3000 }
+            execution: { max_retries: 2, on_failure: continue }
+            outputs: { dir: out }
+            """));
+        return path;
+    }
+
+    private string OutDir => Path.Combine(_dir, "out");
+
+    private (NodeProcess C, NodeProcess W1, NodeProcess W2) StartCluster()
+    {
+        int pc = NodeProcess.FreePort(), p1 = NodeProcess.FreePort(), p2 = NodeProcess.FreePort();
+        var state = Path.Combine(_dir, "coordinator-state");
+        var c = Track(NodeProcess.Node("coordinator", _clock, pc, "coordinator", state, 0));
+        c.WaitFor("^member up", Up);
+        // Nodes join one after the other: two nodes that associate with each other at the same instant can drop that
+        // first association (Akka.Remote race) and, with a 2 s heartbeat pause, be downed before it heals.
+        var w1 = Track(NodeProcess.Node("worker-1", _clock, p1, "worker", state, 1, pc));
+        w1.WaitFor("^member up", Up);
+        var w2 = Track(NodeProcess.Node("worker-2", _clock, p2, "worker", state, 1, pc));
+        w2.WaitFor("^member up", Up);
+        return (c, w1, w2);
+    }
+
+    [Fact]
+    public void AWorkerKilledMidStudyLosesNoWorkAndARestartedWorkerRejoinsAndReceivesWork()
+    {
+        var manifest = WriteManifest("kill-worker");
+        var (c, w1, w2) = StartCluster();
+        var client = Track(NodeProcess.Client(_clock, manifest, c.Port, w2.Port));
+
+        w1.WaitFor("^task started", TimeSpan.FromSeconds(60), count: 4);
+        var killedAt = w1.Kill();
+        // The coordinator learns of the loss from the cluster (unreachable → downed by the split-brain resolver → removed)
+        // and re-queues the leases of the dead node's slots.
+        var reclaimedAt = c.WaitFor($"node {w1.Address.Replace(".", "\\.")} removed", TimeSpan.FromSeconds(60));
+        var lost = reclaimedAt - killedAt;
+        log.WriteLine($"worker killed at {killedAt.TotalSeconds:F1} s, its leases re-queued {lost.TotalSeconds:F1} s later");
+        Assert.True(lost < TimeSpan.FromSeconds(30), $"time lost {lost.TotalSeconds:F1} s");
+
+        var restarted = Track(NodeProcess.Node("worker-1-restarted", _clock, w1.Port, "worker", Path.Combine(_dir, "coordinator-state"), 1, c.Port));
+        restarted.WaitFor("^member up", Up);
+        restarted.WaitFor("^task started", TimeSpan.FromSeconds(60));      // the same host:port rejoined and got work
+
+        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(120)) == 0, client.Output);
+        AssertOutputsExactlyOnce();
+    }
+
+    [Fact]
+    public void ACoordinatorKilledAndRestartedResumesWithoutReexecutingCommittedTasks()
+    {
+        var manifest = WriteManifest("kill-coordinator");
+        var (c, w1, w2) = StartCluster();
+        // The client talks to the workers, which outlive the coordinator; it re-subscribes every few seconds.
+        var client = Track(NodeProcess.Client(_clock, manifest, w1.Port, w2.Port));
+        w1.WaitFor("^task started", TimeSpan.FromSeconds(60), count: 12);
+        c.Kill();
+
+        var before = ReadState();
+        var committedBefore = before.Where(r => r.Status == TaskStatus.Committed).ToDictionary(r => r.Key);
+        log.WriteLine($"coordinator killed with {committedBefore.Count} committed and {before.Count - committedBefore.Count} other task records");
+        Assert.True(committedBefore.Count >= 5, $"{committedBefore.Count} tasks committed before the kill");
+
+        // The restarted coordinator joins the surviving workers (same port, same state directory) and the singleton
+        // starts on it again: it resumes the study from LiteDB.
+        var c2 = Track(NodeProcess.Node("coordinator-restarted", _clock, c.Port, "coordinator", Path.Combine(_dir, "coordinator-state"), 0, w1.Port, w2.Port));
+        c2.WaitFor("resuming study kill-coordinator", TimeSpan.FromSeconds(60));
+        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(150)) == 0, client.Output);
+
+        var after = ReadState().ToDictionary(r => r.Key);
+        foreach (var (key, r) in committedBefore)
+        {
+            Assert.Equal(TaskStatus.Committed, after[key].Status);
+            Assert.Equal(r.Attempts, after[key].Attempts);           // not started again
+            Assert.Equal(r.FinishedUtc, after[key].FinishedUtc);     // not committed again
+        }
+        var cached = System.Text.RegularExpressions.Regex.Match(client.Output, @"executed, (\d+) cached");
+        Assert.True(cached.Success && int.Parse(cached.Groups[1].Value, CultureInfo.InvariantCulture) >= committedBefore.Count, client.Output);
+        AssertOutputsExactlyOnce();
+        using var db = Duck();
+        Assert.Equal(committedBefore.Count, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE attempts = 1 AND task_key IN ({string.Join(",", committedBefore.Keys.Select(k => $"'{k}'"))})"));
+    }
+
+    private List<TaskRecord> ReadState()
+    {
+        var path = Path.Combine(OutDir, ".shapestudy", "state.db");
+        using var db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
+        return db.GetCollection<TaskRecord>("tasks").FindAll().ToList();
+    }
+
+    private string T(string table) => $"'{Path.Combine(OutDir, table + ".parquet")}'";
+
+    private static DuckDBConnection Duck()
+    {
+        var db = new DuckDBConnection("Data Source=:memory:");
+        db.Open();
+        return db;
+    }
+
+    private static long Count(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every task key once and committed (the broken cell's load failed once, deterministically), one row per entity, no temporaries.</summary>
+    private void AssertOutputsExactlyOnce()
+    {
+        using var db = Duck();
+        long tasks = Count(db, $"SELECT count(*) FROM {T("tasks")}");
+        Assert.True(tasks > 100, $"{tasks} tasks");
+        Assert.Equal(tasks, Count(db, $"SELECT count(DISTINCT task_key) FROM {T("tasks")}"));
+        Assert.Equal(tasks - 1, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status = 'committed'"));
+        Assert.Equal(1, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status = 'failed' AND subject = 'broken/open' AND attempts = 1"));
+        foreach (var (table, id) in new[] { ("cells", "cell_id"), ("shapes", "shape_id"), ("meshes", "shape_id"), ("simulations", "sim_id") })
+            Assert.Equal(Count(db, $"SELECT count(*) FROM {T(table)}"), Count(db, $"SELECT count(DISTINCT {id}) FROM {T(table)}"));
+        Assert.Equal(25, Count(db, $"SELECT count(*) FROM {T("cells")}"));
+        Assert.Equal(24, Count(db, $"SELECT count(*) FROM {T("cells")} WHERE status = 'done'"));
+        Assert.Equal(1, Count(db, $"SELECT count(*) FROM {T("cells")} WHERE cell_id = 'broken/open' AND status = 'failed' AND error LIKE '%not closed%'"));
+        Assert.Equal(Count(db, $"SELECT count(*) FROM {T("shapes")} WHERE status = 'done'"), Count(db, $"SELECT count(*) FROM {T("simulations")} WHERE status = 'done'"));
+        var leftovers = Directory.EnumerateFiles(OutDir, "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".partial", StringComparison.Ordinal) || f.EndsWith(".tmp", StringComparison.Ordinal)).ToList();
+        Assert.Empty(leftovers);
+    }
+}
