@@ -22,7 +22,7 @@ namespace ShapeStudy.Physics;
 /// <param name="Watertight">Closed, every edge shared by exactly two triangles, consistently oriented.</param>
 /// <param name="Manifold">No non-manifold edges and no non-manifold vertices.</param>
 /// <param name="ConsistentlyOriented">No misoriented edges.</param>
-/// <param name="Outward">Consistently oriented and every component encloses a positive signed volume (normals outward).</param>
+/// <param name="Outward">Consistently oriented, and every component oriented by its nesting: outer shells enclose a positive signed volume, the boundary of a cavity (a component inside another) a negative one.</param>
 /// <param name="EulerCharacteristic">V − E + F.</param>
 /// <param name="Genus">Total genus Σ g over components, from χ = 2C − 2g − (boundary loops); −1 when not manifold.</param>
 /// <param name="SelfIntersections">Intersecting pairs of non-adjacent triangles (see <see cref="SelfIntersection"/>).</param>
@@ -137,8 +137,8 @@ public static class SurfaceQuality
                                    + p[a + 2] * (p[b] * p[c + 1] - p[b + 1] * p[c])) / 6;
         }
         double volume = 0;
-        bool positive = components > 0;
-        foreach (var v in compVolume) { volume += v; if (!(v > 0)) positive = false; }
+        foreach (var v in compVolume) volume += v;
+        bool positive = components > 0 && NestingConsistent(mesh, label, compVolume);
         int euler = topo.UsedVertices - edges + m;
         bool manifold = topo.NonManifoldEdges == 0 && topo.NonManifoldVertices == 0;
         int genus = manifold ? (2 * components - euler - topo.BoundaryLoops) / 2 : -1;
@@ -154,6 +154,43 @@ public static class SurfaceQuality
             minAngle, maxAngle, m > 0 ? minAngleSum / m : 0, hist,
             aspectCount > 0 ? minAspect : 0, aspectCount > 0 ? aspectSum / aspectCount : 0, maxAspect,
             edges > 0 ? minEdge : 0, edges > 0 ? edgeSum / edges : 0, maxEdge);
+    }
+
+    /// <summary>
+    /// True when every component's orientation matches its nesting: a component with positive volume is an outer
+    /// shell, one with negative volume must lie inside another component (the boundary of a cavity, normals pointing
+    /// into the cavity), decided by the generalized winding number of one of its vertices with respect to the other
+    /// components (≥ ½ inside).
+    /// </summary>
+    private static bool NestingConsistent(TriangleMesh mesh, int[] triangleComponent, double[] componentVolume)
+    {
+        var p = mesh.Vertices;
+        var t = mesh.Triangles;
+        for (int c = 0; c < componentVolume.Length; c++)
+        {
+            if (componentVolume[c] > 0) continue;
+            if (!(componentVolume[c] < 0)) return false;
+            int first = Array.IndexOf(triangleComponent, c);
+            int q = 3 * t[3 * first];
+            double x = p[q], y = p[q + 1], z = p[q + 2], solid = 0;
+            for (int i = 0; i < triangleComponent.Length; i++)
+            {
+                if (triangleComponent[i] == c) continue;
+                int a = 3 * t[3 * i], b = 3 * t[3 * i + 1], d = 3 * t[3 * i + 2];
+                solid += SolidAngle(p[a] - x, p[a + 1] - y, p[a + 2] - z, p[b] - x, p[b + 1] - y, p[b + 2] - z, p[d] - x, p[d + 1] - y, p[d + 2] - z);
+            }
+            if (solid / (4 * Math.PI) < 0.5) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Signed solid angle of triangle (a, b, c) seen from the origin (Van Oosterom &amp; Strackee 1983).</summary>
+    private static double SolidAngle(double ax, double ay, double az, double bx, double by, double bz, double cx, double cy, double cz)
+    {
+        double la = Math.Sqrt(ax * ax + ay * ay + az * az), lb = Math.Sqrt(bx * bx + by * by + bz * bz), lc = Math.Sqrt(cx * cx + cy * cy + cz * cz);
+        double det = ax * (by * cz - bz * cy) - ay * (bx * cz - bz * cx) + az * (bx * cy - by * cx);
+        double den = la * lb * lc + (ax * bx + ay * by + az * bz) * lc + (ax * cx + ay * cy + az * cz) * lb + (bx * cx + by * cy + bz * cz) * la;
+        return 2 * Math.Atan2(det, den);
     }
 
     internal readonly record struct TopologyCounts(long[] EdgeKeys, int UsedVertices, int Boundary, int NonManifoldEdges,
