@@ -68,7 +68,7 @@ public sealed class GaussianMixture
         for (int c = 0; c < Components; c++)
         {
             if (Means[c].Length != d || Covariances[c].Length != d * d) throw new InvalidDataException("gaussian mixture: inconsistent dimensions");
-            _chol[c] = Cholesky(Covariances[c], d) ?? throw new InvalidDataException($"gaussian mixture: covariance {c} is not positive definite");
+            _chol[c] = DenseCholesky.TryLower(Covariances[c], d) ?? throw new InvalidDataException($"gaussian mixture: covariance {c} is not positive definite");
             double ld = 0;
             for (int i = 0; i < d; i++) ld += 2 * Math.Log(_chol[c][i * d + i]);
             _logDet[c] = ld;
@@ -356,23 +356,5 @@ public sealed class GaussianMixture
         double s = 0;
         for (int i = 0; i < a.Length; i++) { double t = a[i] - b[i]; s += t * t; }
         return s;
-    }
-
-    private static double[]? Cholesky(double[] a, int d)
-    {
-        var l = new double[d * d];
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j <= i; j++)
-            {
-                double s = a[i * d + j];
-                for (int k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
-                if (i == j)
-                {
-                    if (!(s > 0)) return null;
-                    l[i * d + i] = Math.Sqrt(s);
-                }
-                else l[i * d + j] = s / l[j * d + j];
-            }
-        return l;
     }
 }

@@ -1,3 +1,5 @@
+using ShapeStudy.Core;
+
 namespace ShapeStudy.Statistics;
 
 /// <summary>Complete state of one <see cref="AdaptiveMetropolisSampler"/> chain.</summary>
@@ -165,7 +167,7 @@ public sealed class AdaptiveMetropolisSampler
             _lp = InBounds(_x) ? Eval(_x) : double.NegativeInfinity;
             var sd0 = s._o.InitialProposalSd!;
             for (int j = 0; j < _d; j++) _cov[j * _d + j] = sd0[j] * sd0[j];
-            _chol = TryCholesky(_cov, _d) ?? throw new ArgumentException("initial proposal covariance is not positive definite; give positive InitialProposalSd");
+            _chol = DenseCholesky.TryLower(_cov, _d) ?? throw new ArgumentException("initial proposal covariance is not positive definite; give positive InitialProposalSd");
         }
 
         public Chain(AdaptiveMetropolisSampler s, AdaptiveMetropolisChainState st) : this(s, ResumableRandom.FromState(st.Rng))
@@ -251,7 +253,7 @@ public sealed class AdaptiveMetropolisSampler
                     {
                         for (int i = 0; i < d * d; i++) _cov[i] = sdScale * _scatter[i] / (_count - 1);
                         for (int j = 0; j < d; j++) _cov[j * d + j] += sdScale * o.Epsilon;
-                        var c = TryCholesky(_cov, d);
+                        var c = DenseCholesky.TryLower(_cov, d);
                         if (c != null) _chol = c;
                     }
                 }
@@ -277,24 +279,6 @@ public sealed class AdaptiveMetropolisSampler
                     r[i * _d + k] = lambda2 * s;
                 }
             return r;
-        }
-
-        private static double[]? TryCholesky(double[] a, int d)
-        {
-            var l = new double[d * d];
-            for (int i = 0; i < d; i++)
-                for (int j = 0; j <= i; j++)
-                {
-                    double s = a[i * d + j];
-                    for (int k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
-                    if (i == j)
-                    {
-                        if (!(s > 0) || !double.IsFinite(s)) return null;
-                        l[i * d + i] = Math.Sqrt(s);
-                    }
-                    else l[i * d + j] = s / l[j * d + j];
-                }
-            return l;
         }
     }
 }
