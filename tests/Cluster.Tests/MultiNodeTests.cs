@@ -36,13 +36,16 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
 
     private NodeProcess Track(NodeProcess p) { _processes.Add(p); return p; }
 
-    /// <summary>The 24 real spines, one synthetic variant each, plus one broken (open) surface whose failure must reach the outputs.</summary>
+    /// <summary>
+    /// The 24 real spines, one synthetic variant each, plus one broken surface whose failure must reach the outputs: a
+    /// flat open patch, which repair cannot turn into a solid (a small hole in a closed surface would be closed).
+    /// </summary>
     private string WriteManifest(string studyId)
     {
         Directory.CreateDirectory(_dir);
         var broken = Path.Combine(_dir, "broken");
         Directory.CreateDirectory(broken);
-        File.WriteAllText(Path.Combine(broken, "open.obj"), "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 2 3 4\n");
+        File.WriteAllText(Path.Combine(broken, "open.obj"), "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3\nf 1 3 4\n");
         var path = Path.Combine(_dir, "study.yaml");
         File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
             schema_version: 1
@@ -172,7 +175,7 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
             Assert.Equal(Count(db, $"SELECT count(*) FROM {T(table)}"), Count(db, $"SELECT count(DISTINCT {id}) FROM {T(table)}"));
         Assert.Equal(25, Count(db, $"SELECT count(*) FROM {T("cells")}"));
         Assert.Equal(24, Count(db, $"SELECT count(*) FROM {T("cells")} WHERE status = 'done'"));
-        Assert.Equal(1, Count(db, $"SELECT count(*) FROM {T("cells")} WHERE cell_id = 'broken/open' AND status = 'failed' AND error LIKE '%not closed%'"));
+        Assert.Equal(1, Count(db, $"SELECT count(*) FROM {T("cells")} WHERE cell_id = 'broken/open' AND status = 'failed' AND error LIKE '%encloses a volume%'"));
         Assert.Equal(Count(db, $"SELECT count(*) FROM {T("shapes")} WHERE status = 'done'"), Count(db, $"SELECT count(*) FROM {T("simulations")} WHERE status = 'done'"));
         var leftovers = Directory.EnumerateFiles(OutDir, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".partial", StringComparison.Ordinal) || f.EndsWith(".tmp", StringComparison.Ordinal)).ToList();
