@@ -30,9 +30,22 @@ public sealed class CoordinatorTests : TestKit, IDisposable
 
     void IDisposable.Dispose()
     {
-        _store.Dispose();
+        // Stop the actors first (a coordinator may still be writing its outputs), then the store, then the files;
+        // a file created by a write finishing during shutdown is retried rather than failing the cleanup.
         Shutdown();
-        Directory.Delete(_dir, recursive: true);
+        _store.Dispose();
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                Thread.Sleep(100);
+            }
+        }
     }
 
     private StudyManifest Manifest(string spinesGlob, string onFailure = "continue")
