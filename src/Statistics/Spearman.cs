@@ -21,7 +21,7 @@ public static class Spearman
     {
         Check(x, y);
         if (x.Length < 2) return double.NaN;
-        return Pearson(Ranks.Average(x), Ranks.Average(y));
+        return Correlation.PearsonR(Ranks.Average(x), Ranks.Average(y));
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ public static class Spearman
                 int k = rng.Next(n);
                 bx[i] = x[k]; by[i] = y[k];
             }
-            double r = Pearson(Ranks.Average(bx), Ranks.Average(by));
+            double r = Correlation.PearsonR(Ranks.Average(bx), Ranks.Average(by));
             if (!double.IsNaN(r)) boot.Add(r);
         }
         if (boot.Count == 0) return new AssociationEstimate(rho, double.NaN, double.NaN, p, n);
@@ -68,21 +68,6 @@ public static class Spearman
         return 2 * StudentT.CDF(0, 1, dof, -Math.Abs(t));
     }
 
-    private static double Pearson(double[] a, double[] b)
-    {
-        int n = a.Length;
-        double ma = 0, mb = 0;
-        for (int i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
-        ma /= n; mb /= n;
-        double sab = 0, saa = 0, sbb = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double da = a[i] - ma, db = b[i] - mb;
-            sab += da * db; saa += da * da; sbb += db * db;
-        }
-        if (saa <= 0 || sbb <= 0) return double.NaN;
-        return Math.Clamp(sab / Math.Sqrt(saa * sbb), -1.0, 1.0);
-    }
 
     private static void Check(double[] x, double[] y)
     {

@@ -100,31 +100,31 @@ internal sealed class WorkingMesh
         T[i] = -1; T[i + 1] = -1; T[i + 2] = -1;
     }
 
-    /// <summary>Smallest angle (degrees) of triangle t, with vertex <paramref name="moved"/> placed at (x, y, z).</summary>
-    public double MinAngleWith(int t, int moved, double x, double y, double z)
+    /// <summary>The three corners (x, y, z each) of triangle t into <paramref name="c"/>, with vertex <paramref name="moved"/> placed at (x, y, z).</summary>
+    private void CornersWith(int t, int moved, double x, double y, double z, Span<double> c)
     {
         int i = 3 * t;
-        Span<double> c = stackalloc double[9];
         for (int k = 0; k < 3; k++)
         {
             int v = T[i + k];
             if (v == moved) { c[3 * k] = x; c[3 * k + 1] = y; c[3 * k + 2] = z; }
             else { c[3 * k] = P[3 * v]; c[3 * k + 1] = P[3 * v + 1]; c[3 * k + 2] = P[3 * v + 2]; }
         }
+    }
+
+    /// <summary>Smallest angle (degrees) of triangle t, with vertex <paramref name="moved"/> placed at (x, y, z).</summary>
+    public double MinAngleWith(int t, int moved, double x, double y, double z)
+    {
+        Span<double> c = stackalloc double[9];
+        CornersWith(t, moved, x, y, z, c);
         return MeshGeometry.MinAngleDeg(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
     }
 
     /// <summary>Unnormalised normal of triangle t with vertex <paramref name="moved"/> placed at (x, y, z).</summary>
     public (double X, double Y, double Z) NormalWith(int t, int moved, double x, double y, double z)
     {
-        int i = 3 * t;
         Span<double> c = stackalloc double[9];
-        for (int k = 0; k < 3; k++)
-        {
-            int v = T[i + k];
-            if (v == moved) { c[3 * k] = x; c[3 * k + 1] = y; c[3 * k + 2] = z; }
-            else { c[3 * k] = P[3 * v]; c[3 * k + 1] = P[3 * v + 1]; c[3 * k + 2] = P[3 * v + 2]; }
-        }
+        CornersWith(t, moved, x, y, z, c);
         return MeshGeometry.Normal(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
     }
 
