@@ -104,10 +104,14 @@ public sealed class QuickStudyTests : IDisposable
             }
             Assert.Equal(Count(db, $"SELECT count(*) FROM {T("tasks")}"), Count(db, $"SELECT count(DISTINCT task_key) FROM {T("tasks")}"));
             Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status <> 'committed'"));
-            // 2 descriptors × 2 phenotypes × 3 compartments; q ≥ p; the far compartment's peak is geometry-dependent (defined)
-            Assert.Equal(12, Count(db, $"SELECT count(*) FROM {T("associations")}"));
+            // 2 descriptors × 2 phenotypes × 3 compartments × (spearman, pearson, ols_slope, huber_slope) + partial correlation
+            // for sphericity (not volume itself); q ≥ p; the far compartment's peak is geometry-dependent (defined)
+            Assert.Equal(54, Count(db, $"SELECT count(*) FROM {T("associations")}"));
             Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("associations")} WHERE q < p OR q > 1"));
-            Assert.Equal(2, Count(db, $"SELECT count(*) FROM {T("associations")} WHERE compartment = 'far' AND phenotype = 'peak_um' AND NOT isnan(estimate)"));
+            Assert.Equal(9, Count(db, $"SELECT count(*) FROM {T("associations")} WHERE compartment = 'far' AND phenotype = 'peak_um' AND NOT isnan(estimate)"));
+            // the OLS slope and Pearson r of one pair have the same sign (slope = r · sd_y / sd_x)
+            Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("associations")} a JOIN {T("associations")} b USING (descriptor, phenotype, compartment) "
+                + "WHERE a.method = 'pearson' AND b.method = 'ols_slope' AND NOT isnan(a.estimate) AND sign(a.estimate) <> sign(b.estimate)"));
             var seed = Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata({T("cells")}) WHERE decode(key) = 'shapestudy.seed'");
             Assert.Equal("7", seed?.ToString());
         }

@@ -10,10 +10,15 @@ namespace ShapeStudy.Actors.Pipeline;
 
 public sealed partial class StageRunner
 {
+    /// <summary>Descriptor that partial correlations control for.</summary>
+    private const string PartialControl = "volume_um3";
+
     /// <summary>
-    /// Spearman association of every requested descriptor with every requested phenotype in every compartment, over the
-    /// shapes that have both values; percentile-bootstrap CI when <c>bootstrap</c> &gt; 0; Benjamini–Hochberg q over all
-    /// rows. A (near) constant variable gives a NaN row instead of ranking round-off.
+    /// Associations of every requested descriptor with every requested phenotype in every compartment, over the shapes that
+    /// have both values: Spearman ρ (percentile-bootstrap CI when <c>bootstrap</c> &gt; 0) and Pearson r (bootstrap CI, Fisher-z when <c>bootstrap</c> = 0), the
+    /// OLS slope of the phenotype on the descriptor (t CI), the Huber robust slope (sandwich CI), and the partial Pearson correlation controlling for volume (shapes that
+    /// also have a finite volume; not for volume itself). Benjamini–Hochberg q within each method. A (near) constant variable
+    /// gives NaN rows instead of round-off statistics.
     /// </summary>
     private static AssociateResult Associate(AssociatePayload p)
     {
@@ -27,32 +32,65 @@ public sealed partial class StageRunner
                         if (rows.Any(r => r.Descriptor == descriptor && r.Phenotype == phenotype && r.Compartment == compartment)) continue;
                         var x = new List<double>();
                         var y = new List<double>();
+                        var xc = new List<double>();
+                        var yc = new List<double>();
+                        var control = new List<double>();
                         foreach (var o in p.Observations)
                             if (o.Descriptors.TryGetValue(descriptor, out var dx) && double.IsFinite(dx)
                                 && o.PhenotypesByCompartment.TryGetValue(compartment, out var ph) && ph.TryGetValue(phenotype, out var py) && double.IsFinite(py))
                             {
                                 x.Add(dx);
                                 y.Add(py);
+                                if (o.Descriptors.TryGetValue(PartialControl, out var v) && double.IsFinite(v)) { xc.Add(dx); yc.Add(py); control.Add(v); }
                             }
+                        bool partial = descriptor != PartialControl;
+                        string partialMethod = $"partial_pearson|{PartialControl}";
+                        AssociationRow Row(string method, int n, double estimate, double lo, double hi, double pValue) =>
+                            new(descriptor, phenotype, compartment, method, n, estimate, lo, hi, pValue, double.NaN);
                         if (x.Count < 3 || NearlyConstant(x) || NearlyConstant(y))
                         {
-                            rows.Add(new AssociationRow(descriptor, phenotype, compartment, "spearman", x.Count, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));
+                            foreach (var method in new[] { "spearman", "pearson", "ols_slope", "huber_slope" }) rows.Add(Row(method, x.Count, double.NaN, double.NaN, double.NaN, double.NaN));
+                            if (partial) rows.Add(Row(partialMethod, xc.Count, double.NaN, double.NaN, double.NaN, double.NaN));
                             continue;
                         }
-                        double rho, lo = double.NaN, hi = double.NaN, pValue;
+                        var xa = x.ToArray();
+                        var ya = y.ToArray();
                         if (p.Bootstrap > 0)
                         {
-                            var est = Spearman.WithBootstrap(x.ToArray(), y.ToArray(), p.Bootstrap, Seeds.Rng(Seeds.Child(p.Seed, $"{descriptor}~{phenotype}@{compartment}")));
-                            (rho, lo, hi, pValue) = (est.Rho, est.CiLow, est.CiHigh, est.PValue);
+                            var est = Spearman.WithBootstrap(xa, ya, p.Bootstrap, Seeds.Rng(Seeds.Child(p.Seed, $"{descriptor}~{phenotype}@{compartment}")));
+                            rows.Add(Row("spearman", x.Count, est.Rho, est.CiLow, est.CiHigh, est.PValue));
                         }
                         else
                         {
-                            rho = Spearman.Correlate(x.ToArray(), y.ToArray());
-                            pValue = Spearman.PValue(rho, x.Count);
+                            double rho = Spearman.Correlate(xa, ya);
+                            rows.Add(Row("spearman", x.Count, rho, double.NaN, double.NaN, Spearman.PValue(rho, x.Count)));
                         }
-                        rows.Add(new AssociationRow(descriptor, phenotype, compartment, "spearman", x.Count, rho, lo, hi, pValue, double.NaN));
+                        var pearson = p.Bootstrap > 0
+                            ? Correlation.PearsonBootstrap(xa, ya, p.Bootstrap, Seeds.Rng(Seeds.Child(p.Seed, $"pearson:{descriptor}~{phenotype}@{compartment}")))
+                            : Correlation.Pearson(xa, ya);
+                        rows.Add(Row("pearson", x.Count, pearson.Rho, pearson.CiLow, pearson.CiHigh, pearson.PValue));
+                        var slope = LinearRegression.Ols([xa], ya, [descriptor]).Coefficients[1];
+                        rows.Add(Row("ols_slope", x.Count, slope.Estimate, slope.CiLow, slope.CiHigh, slope.PValue));
+                        var robust = RobustRegression.Huber([xa], ya, [descriptor]).Coefficients[1];
+                        rows.Add(Row("huber_slope", x.Count, robust.Estimate, robust.CiLow, robust.CiHigh, robust.PValue));
+                        if (!partial) continue;
+                        if (xc.Count < 5 || NearlyConstant(xc) || NearlyConstant(yc) || NearlyConstant(control))
+                        {
+                            rows.Add(Row(partialMethod, xc.Count, double.NaN, double.NaN, double.NaN, double.NaN));
+                            continue;
+                        }
+                        AssociationEstimate pc;
+                        try { pc = Correlation.Partial(xc.ToArray(), yc.ToArray(), [control.ToArray()]); }
+                        catch (ArgumentException) { pc = new AssociationEstimate(double.NaN, double.NaN, double.NaN, double.NaN, xc.Count); } // descriptor collinear with volume
+                        rows.Add(Row(partialMethod, xc.Count, pc.Rho, pc.CiLow, pc.CiHigh, pc.PValue));
                     }
-        var q = MultipleTesting.BenjaminiHochberg(rows.Select(r => r.P).ToArray());
+        var q = new double[rows.Count];
+        foreach (var family in rows.Select((r, k) => (r.Method, k)).GroupBy(t => t.Method))
+        {
+            var index = family.Select(t => t.k).ToArray();
+            var qf = MultipleTesting.BenjaminiHochberg(index.Select(k => rows[k].P).ToArray());
+            for (int m = 0; m < index.Length; m++) q[index[m]] = qf[m];
+        }
         return new AssociateResult(rows.Select((r, k) => r with { Q = q[k] }).ToList());
     }
 

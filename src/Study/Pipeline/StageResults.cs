@@ -29,7 +29,7 @@ public static class Stages
         Variant => "principal-axis-warp/1",
         TetMesh => "isosurface-stuffing-psd/1",
         Simulate => "fv-diffusion-decay+fem-calcium-spine/2",
-        Associate => "spearman-bootstrap-bh/2",
+        Associate => "associations-5-methods/3",
         Fit => "adaptive-metropolis/1",
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
