@@ -5,6 +5,7 @@ using ShapeStudy.Physics;
 using ShapeStudy.Statistics;
 using ShapeStudy.Study.Pipeline;
 using ShapeStudy.Study.Storage;
+using ShapeStudy.Study.Manifest;
 
 namespace ShapeStudy.Actors.Pipeline;
 
@@ -104,18 +105,23 @@ public sealed partial class StageRunner
     /// <summary>
     /// Fits D on one cell's (coarsened) domain to the mean concentration of its far compartment: a simulated trace at
     /// the known D plus Gaussian noise (known-parameter recovery), or an observed CSV trace (columns t_ms, mean_um).
-    /// Gaussian likelihood with the given noise sd; adaptive Metropolis over D with the manifest's prior.
+    /// Gaussian likelihood with the given noise sd, the manifest's prior on D. Direct fits run adaptive Metropolis with the
+    /// simulator in the loop; surrogate fits (payload with a design) fit a Gaussian-process surrogate of the observed time
+    /// points to the design runs, validate it by leave-one-out, run affine-invariant ensembles on it, and check the true
+    /// simulator at the posterior mean.
     /// </summary>
     private FitResult Fit(FitPayload p)
     {
-        var domain = DiffusionDecaySimulator.Prepare(MaskResampling.CoarsenToMaxVoxels(ArtifactCodecs.DecodeMask(store.Get(p.Mask)), p.MaxVoxels));
+        var domain = FitDomain(p.Mask, p.MaxVoxels);
         var grid = new TimeGrid(p.DurationMs, p.DtMs);
-        double[] Far(double d) => domain.Run(new DiffusionDecayParameters(d, p.Base.DecayPerMs, p.Base.InfluxUmUmPerMs, p.Base.PulseMs), grid).CompartmentMeansUM["far"];
+        double[] Far(double d) => domain.Run(WithD(p.Base, d), grid).CompartmentMeansUM["far"];
 
-        var times = domain.Run(new DiffusionDecayParameters(p.Base.DUm2PerMs, p.Base.DecayPerMs, p.Base.InfluxUmUmPerMs, p.Base.PulseMs), grid).TimesMs;
+        var times = domain.Run(WithD(p.Base, p.Base.DUm2PerMs), grid).TimesMs;
         var (obsIndex, observed, observedLabel) = p.ObservedCsvPath is null
             ? SimulatedObservation(Far(p.TrueValue!.Value), times, p.NoiseSdUm, Seeds.Child(p.Seed, "observation"), p.TrueValue.Value)
             : CsvObservation(p.ObservedCsvPath, times);
+        if (p.Design is { } design) return SurrogateFitOf(p, design, Far, obsIndex, observed, observedLabel);
+        var prior = p.PriorLogNormal ? (Prior)new LogNormalPrior(p.PriorLow, p.PriorHigh) : new UniformPrior(p.PriorLow, p.PriorHigh);
 
         int calls = 0;
         double LogLikelihood(double[] theta)
@@ -131,14 +137,77 @@ public sealed partial class StageRunner
             return -0.5 * ss;
         }
 
-        Prior prior = p.PriorLogNormal ? new LogNormalPrior(p.PriorLow, p.PriorHigh) : new UniformPrior(p.PriorLow, p.PriorHigh);
         var run = AdaptiveMetropolis.Sample(LogLikelihood, new[] { prior }, new AdaptiveMetropolisOptions(p.Chains, p.Warmup, p.Draws, p.Seed));
         var chains = run.Draws.Select(chain => chain.Select(x => x[0]).ToArray()).ToArray();
-        var s = Diagnostics.Summary(chains);
-        var summary = new Study.Pipeline.ParameterSummary("d_um2_per_ms", s.Mean, s.Sd, s.Q5, s.Q50, s.Q95, s.HdiLow, s.HdiHigh, s.RHat, s.EssBulk, s.EssTail);
         var drawsRef = store.Put(JsonSerializer.SerializeToUtf8Bytes(chains), "posterior_draws");
-        return new FitResult(p.CellId, observedLabel, p.TrueValue, summary, p.Chains, p.Draws, run.AcceptanceRates.Average(), calls, drawsRef);
+        return new FitResult(p.CellId, observedLabel, p.TrueValue, SummaryOf(Diagnostics.Summary(chains)), p.Chains, p.Draws,
+            run.AcceptanceRates.Average(), calls, drawsRef);
     }
+
+    /// <summary>Walkers per ensemble of a surrogate fit (one parameter: 8 walkers explore it well).</summary>
+    private const int SurrogateWalkers = 8;
+
+    /// <summary>
+    /// A surrogate fit works in u = ln D, where the trace is smooth across the decades a prior on D spans: the design is a
+    /// Latin hypercube that is uniform in u over a uniform prior's support (so small D, where the trace changes fastest, is
+    /// covered as densely as large D) or follows a log-normal prior's quantiles; the posterior is sampled in u under the
+    /// prior's change of variables (<see cref="LogTransformedPrior"/>) and reported as D = eᵘ.
+    /// </summary>
+    private static (Prior Design, Prior Posterior) SurrogateSpace(double low, double high, bool logNormal) => logNormal
+        ? (new NormalPrior(low, high), new LogTransformedPrior(new LogNormalPrior(low, high)))
+        : (new UniformPrior(Math.Log(low), Math.Log(high)), new LogTransformedPrior(new UniformPrior(low, high)));
+
+    private FitResult SurrogateFitOf(FitPayload p, double[] design, Func<double, double[]> far, int[] obsIndex, double[] observed,
+        string observedLabel)
+    {
+        if (p.DesignTraces is not { } traces || traces.Length != design.Length)
+            throw new InvalidDataException($"surrogate fit of {p.CellId}: {design.Length} design points but {p.DesignTraces?.Length ?? 0} traces");
+        var inputs = design.Select(v => new[] { Math.Log(v) }).ToArray();
+        var outputs = traces.Select(trace => obsIndex.Select(i => trace[i]).ToArray()).ToArray();
+        int checks = 0;
+        double[] Simulator(double[] u)
+        {
+            Interlocked.Increment(ref checks);
+            var trace = far(Math.Exp(u[0]));
+            return obsIndex.Select(i => trace[i]).ToArray();
+        }
+        var options = new SurrogateFitOptions(design.Length, p.Seed,
+            Posterior: new SurrogatePosteriorOptions(SurrogateWalkers, p.Warmup + p.Draws, p.Warmup, p.Chains));
+        var prior = SurrogateSpace(p.PriorLow, p.PriorHigh, p.PriorLogNormal).Posterior;
+        var fit = SurrogateFit.Run([prior], inputs, outputs, observed, p.NoiseSdUm, Simulator, options);
+        // pooled draws are chain-major: every walker of every ensemble is one chain of p.Draws draws (of u = ln D)
+        int chainCount = p.Chains * SurrogateWalkers;
+        var chains = new double[chainCount][];
+        for (int c = 0; c < chainCount; c++) chains[c] = Enumerable.Range(0, p.Draws).Select(i => Math.Exp(fit.Posterior.Draws[c * p.Draws + i][0])).ToArray();
+        var drawsRef = store.Put(JsonSerializer.SerializeToUtf8Bytes(chains), "posterior_draws");
+        return new FitResult(p.CellId, observedLabel, p.TrueValue, SummaryOf(Diagnostics.Summary(chains)), chainCount, p.Draws,
+            fit.Posterior.MeanAcceptance, design.Length + checks, drawsRef)
+        {
+            Method = "surrogate",
+            DesignPoints = design.Length,
+            SurrogateRelativeRmse = fit.Validation.RelativeRmse,
+            SurrogateCoverage95 = fit.Validation.Coverage95,
+            CheckRmseUm = fit.Check.RmseToObserved,
+            CheckSurrogateErrorUm = fit.Check.RmseSurrogateVsSimulator,
+        };
+    }
+
+    /// <summary>One design run of a surrogate fit: the design value of D and the far-compartment trace there.</summary>
+    private FitDesignResult FitDesign(FitDesignPayload p)
+    {
+        var space = SurrogateSpace(p.PriorLow, p.PriorHigh, p.PriorLogNormal).Design;
+        double value = Math.Exp(SurrogateFit.DesignFor([space], new SurrogateFitOptions(p.Points, p.Seed))[p.Index][0]);
+        var trace = FitDomain(p.Mask, p.MaxVoxels).Run(WithD(p.Base, value), new TimeGrid(p.DurationMs, p.DtMs)).CompartmentMeansUM["far"];
+        return new FitDesignResult(value, trace);
+    }
+
+    private DiffusionDecayDomain FitDomain(ArtifactRef mask, int maxVoxels) =>
+        DiffusionDecaySimulator.Prepare(MaskResampling.CoarsenToMaxVoxels(ArtifactCodecs.DecodeMask(store.Get(mask)), maxVoxels));
+
+    private static DiffusionDecayParameters WithD(ParameterSet b, double d) => new(d, b.DecayPerMs, b.InfluxUmUmPerMs, b.PulseMs);
+
+    private static Study.Pipeline.ParameterSummary SummaryOf(Statistics.ParameterSummary s) =>
+        new("d_um2_per_ms", s.Mean, s.Sd, s.Q5, s.Q50, s.Q95, s.HdiLow, s.HdiHigh, s.RHat, s.EssBulk, s.EssTail);
 
     /// <summary>Every 4th time point of the noiseless trace plus seeded Gaussian noise (sd in µM).</summary>
     private static (int[] Index, double[] Values, string Label) SimulatedObservation(double[] truth, double[] times, double sd, ulong seed, double trueD)

@@ -29,6 +29,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         Stages.Simulate => StageJson.Write(Simulate(StageJson.Read<SimulatePayload>(task.PayloadJson))),
         Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
         Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
+        Stages.FitDesign => StageJson.Write(FitDesign(StageJson.Read<FitDesignPayload>(task.PayloadJson))),
         _ => throw new ArgumentException($"unknown stage '{task.Stage}'"),
     };
 

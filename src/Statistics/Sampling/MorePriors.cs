@@ -22,6 +22,26 @@ public sealed record HalfNormalPrior(double Sd) : Prior
 }
 
 /// <summary>
+/// The prior of u = ln θ when θ (positive, physical units) has the prior <paramref name="Inner"/>: log p(u) = log p_inner(eᵘ) + u
+/// (change of variables). Sampling a positive scale parameter such as a diffusion coefficient in u is the natural choice when
+/// its prior spans decades; the posterior of θ is eᵘ of the draws.
+/// </summary>
+public sealed record LogTransformedPrior(Prior Inner) : Prior
+{
+    /// <summary>The prior of θ; its support must lie in (0, ∞).</summary>
+    public Prior Inner { get; init; } = Inner is { Lower: >= 0 } ? Inner : throw new ArgumentException("a log-transformed prior needs a prior on positive values");
+
+    public override double LogPdf(double u) => Inner.LogPdf(Math.Exp(u)) + u;
+    public override double Lower => Inner.Lower > 0 ? Math.Log(Inner.Lower) : double.NegativeInfinity;
+    public override double Upper => Math.Log(Inner.Upper);
+    public override double Sample(Random rng) => Math.Log(Inner.Sample(rng));
+
+    /// <summary>σ for a log-normal θ; (ln high − ln low)/√12 for bounded support; otherwise 1.</summary>
+    public override double Scale => Inner is LogNormalPrior l ? l.Sigma
+        : double.IsFinite(Lower) && double.IsFinite(Upper) ? (Upper - Lower) / Math.Sqrt(12) : 1;
+}
+
+/// <summary>
 /// The prior <see cref="Inner"/> restricted to [<see cref="Low"/>, <see cref="High"/>] and renormalized:
 /// log p(x) = log p_inner(x) − log P_inner(Low ≤ X ≤ High) inside the bounds, −∞ outside. The normalizer uses the exact CDF
 /// for uniform, normal, log-normal and half-normal priors and adaptive quadrature of the density otherwise. Draws use the

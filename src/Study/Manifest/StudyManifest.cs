@@ -274,6 +274,8 @@ public sealed record SimulationSettings(
 /// <param name="Chains">Independent chains, 2..16.</param>
 /// <param name="Warmup">Adaptation iterations per chain, discarded (≥ 0).</param>
 /// <param name="Draws">Retained draws per chain (≥ 10).</param>
+/// <param name="Method">How the likelihood is evaluated: the simulator at every step, or a surrogate trained on a design.</param>
+/// <param name="DesignPoints">Simulator runs of the surrogate's Latin hypercube design (surrogate method only).</param>
 public sealed record FitSettings(
     string Parameter,
     string? ObservedCsvPath,
@@ -284,10 +286,28 @@ public sealed record FitSettings(
     FitSampler Sampler,
     int Chains,
     int Warmup,
-    int Draws)
+    int Draws,
+    FitMethod Method = FitMethod.Direct,
+    int DesignPoints = FitSettings.DefaultDesignPoints)
 {
+    /// <summary>Default size of the surrogate's design.</summary>
+    public const int DefaultDesignPoints = 16;
+
     /// <summary>True when the observation is simulated from <see cref="TrueValue"/> (known-parameter recovery).</summary>
     public bool UsesSimulatedObservation => ObservedCsvPath is null;
+}
+
+/// <summary>How a fit evaluates its likelihood.</summary>
+public enum FitMethod
+{
+    /// <summary>MCMC calling the simulator at every step.</summary>
+    Direct,
+
+    /// <summary>
+    /// A Latin hypercube design of simulator runs (separate study tasks), a Gaussian-process surrogate of the trace with
+    /// leave-one-out validation, ensemble MCMC on the surrogate, and one check of the true simulator at the posterior mean.
+    /// </summary>
+    Surrogate,
 }
 
 /// <summary>MCMC sampler.</summary>

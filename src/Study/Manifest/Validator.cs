@@ -21,7 +21,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
     private static readonly string[] SimulationKeys = ["model", "duration_ms", "dt_ms", "max_voxels", "parameters"];
     private static readonly string[] FitKeys =
-        ["parameter", "observed", "true_value", "noise_sd_um", "cell", "prior", "sampler", "chains", "warmup", "draws"];
+        ["parameter", "observed", "true_value", "noise_sd_um", "cell", "prior", "sampler", "chains", "warmup", "draws", "method", "design_points"];
     private static readonly string[] PriorKeys = ["uniform", "lognormal"];
     private static readonly string[] StatisticsKeys = ["associations", "bootstrap"];
     private static readonly string[] AssociationKeys = ["descriptors", "phenotypes"];
@@ -553,7 +553,9 @@ internal sealed partial class Validator(string file, string baseDirectory)
         int chains = ReadInteger(s, "chains", 4, 2, 16);
         int warmup = ReadInteger(s, "warmup", 500, 0, 1_000_000);
         int draws = ReadInteger(s, "draws", 1000, 10, 1_000_000);
-        return new FitSettings(parameter, observedPath, trueValue, noise, cell, prior, sampler, chains, warmup, draws);
+        var method = ReadChoice(s, "method", FitMethod.Direct, ("direct", FitMethod.Direct), ("surrogate", FitMethod.Surrogate));
+        int designPoints = ReadInteger(s, "design_points", FitSettings.DefaultDesignPoints, 4, 1000);
+        return new FitSettings(parameter, observedPath, trueValue, noise, cell, prior, sampler, chains, warmup, draws, method, designPoints);
     }
 
     private PriorSpec ReadPrior(Section fit)

@@ -102,4 +102,18 @@ public sealed record AssociatePayload(IReadOnlyList<AssociationObservation> Obse
 /// <summary>Bayesian fit of D on one cell's domain against a simulated or observed far-compartment trace.</summary>
 public sealed record FitPayload(string CellId, ArtifactRef Mask, ParameterSet Base, double DurationMs, double DtMs,
     int MaxVoxels, string? ObservedCsvPath, string? ObservedSha256, double? TrueValue, double NoiseSdUm, double PriorLow,
-    double PriorHigh, bool PriorLogNormal, int Chains, int Warmup, int Draws, ulong Seed);
+    double PriorHigh, bool PriorLogNormal, int Chains, int Warmup, int Draws, ulong Seed)
+{
+    /// <summary>Surrogate fit: the design values of the parameter (µm²/ms), in design order; null for a direct fit.</summary>
+    public double[]? Design { get; init; }
+    /// <summary>Surrogate fit: the simulator's full far-compartment trace (µM per time step) at each design value.</summary>
+    public double[][]? DesignTraces { get; init; }
+}
+
+/// <summary>
+/// One simulator run of a surrogate fit's design: point <paramref name="Index"/> of the <paramref name="Points"/>-point Latin
+/// hypercube over the fit's prior (seeded by <paramref name="Seed"/>, the fit's seed), simulated on the fit's cell domain with the
+/// base parameters and D set to the design value.
+/// </summary>
+public sealed record FitDesignPayload(string CellId, ArtifactRef Mask, ParameterSet Base, double DurationMs, double DtMs, int MaxVoxels,
+    double PriorLow, double PriorHigh, bool PriorLogNormal, int Index, int Points, ulong Seed);

@@ -17,6 +17,7 @@ public static class Stages
     public const string Simulate = "simulate";
     public const string Associate = "associate";
     public const string Fit = "fit";
+    public const string FitDesign = "fit_design";
 
     /// <summary>Algorithm versions: bump one when its kernel's results change, so cached results are recomputed.</summary>
     public static string VersionOf(string stage) => stage switch
@@ -30,7 +31,8 @@ public static class Stages
         TetMesh => "isosurface-stuffing-psd/1",
         Simulate => "fv-diffusion-decay+fem-calcium-spine/2",
         Associate => "associations-5-methods/3",
-        Fit => "adaptive-metropolis/1",
+        Fit => "adaptive-metropolis+gp-surrogate/2",
+        FitDesign => "fv-far-trace/1",
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
 }
@@ -159,7 +161,24 @@ public sealed record ParameterSummary(string Parameter, double Mean, double Sd, 
 
 /// <summary>Result of a Bayesian fit; draws are stored as an artifact ([chain][draw] values of the parameter).</summary>
 public sealed record FitResult(string CellId, string Observed, double? TrueValue, ParameterSummary Summary, int Chains,
-    int Draws, double AcceptanceRate, int SimulatorCalls, ArtifactRef PosteriorDraws);
+    int Draws, double AcceptanceRate, int SimulatorCalls, ArtifactRef PosteriorDraws)
+{
+    /// <summary><c>direct</c> or <c>surrogate</c> (the manifest's <c>fit.method</c>).</summary>
+    public string Method { get; init; } = "direct";
+    /// <summary>Surrogate fits: simulator runs in the design (0 for a direct fit).</summary>
+    public int DesignPoints { get; init; }
+    /// <summary>Surrogate fits: leave-one-out RMSE of the surrogate over the design divided by the traces' spread (NaN for direct).</summary>
+    public double SurrogateRelativeRmse { get; init; } = double.NaN;
+    /// <summary>Surrogate fits: fraction of left-out trace values inside the surrogate's 95 % predictive interval (NaN for direct).</summary>
+    public double SurrogateCoverage95 { get; init; } = double.NaN;
+    /// <summary>Surrogate fits: RMS of observed − true simulator at the posterior mean, µM (NaN for direct).</summary>
+    public double CheckRmseUm { get; init; } = double.NaN;
+    /// <summary>Surrogate fits: RMS of surrogate − true simulator at the posterior mean, µM (NaN for direct).</summary>
+    public double CheckSurrogateErrorUm { get; init; } = double.NaN;
+}
+
+/// <summary>One design run of a surrogate fit: the far-compartment mean trace, µM per time step (including t = 0).</summary>
+public sealed record FitDesignResult(double Value, double[] FarTraceUm);
 
 /// <summary>JSON (de)serialization of stage payloads and results, with one set of options.</summary>
 public static class StageJson

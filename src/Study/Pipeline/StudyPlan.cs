@@ -52,7 +52,7 @@ public sealed class SimulationState
 /// The study as a dependency graph that unfolds as results arrive: a pure state machine with no I/O. The
 /// coordinator feeds it committed (or cached) results and failures; it answers with the tasks that became ready.
 /// Segment/load → surface → describe → shape model → variants → surface → describe; every shape → simulate;
-/// all shapes done → associations; the chosen cell's domain → fit.
+/// all shapes done → associations; the chosen cell's domain → fit (surrogate fits: design runs → fit).
 /// </summary>
 public sealed class StudyPlan
 {
@@ -66,6 +66,8 @@ public sealed class StudyPlan
     private readonly Dictionary<string, int> _pendingSimulations = new();   // by shape id
     private int _inputsPending;
     private bool _shapeModelResolved, _associationsEmitted, _fitEmitted;
+    private FitPayload? _fitPayload;
+    private FitDesignResult?[]? _fitDesign;   // surrogate fits: design results by point index
 
     public StudyPlan(StudyManifest manifest, Func<string, string> fileHash)
     {
@@ -192,6 +194,9 @@ public sealed class StudyPlan
             }
             case Stages.Associate: Associations = StageJson.Read<AssociateResult>(resultJson); break;
             case Stages.Fit: Fit = StageJson.Read<FitResult>(resultJson); break;
+            case Stages.FitDesign:
+                ready.AddRange(OnFitDesign(StageJson.Read<FitDesignPayload>(task.PayloadJson), StageJson.Read<FitDesignResult>(resultJson)));
+                break;
         }
         ready.AddRange(Advance());
         return ready;
@@ -223,8 +228,8 @@ public sealed class StudyPlan
                 sim.Error = error;
                 UpdateShapeStatus(Shapes[sim.ShapeId]);
                 break;
-            case Stages.ShapeModel or Stages.Associate or Stages.Fit:
-                GlobalError = $"{task.Stage}: {error}";
+            case Stages.ShapeModel or Stages.Associate or Stages.Fit or Stages.FitDesign:
+                GlobalError ??= $"{task.Stage}: {error}";
                 break;
         }
         return Advance();
@@ -339,10 +344,23 @@ public sealed class StudyPlan
                     PriorSpec.LogNormal l => (l.Mu, l.Sigma, true),
                     _ => throw new InvalidOperationException("unknown prior"),
                 };
-                ready.Add(Emit(Stages.Fit, target.CellId, new FitPayload(target.CellId, target.Mask!, _sweep[0], _m.Simulation.DurationMs,
+                _fitPayload = new FitPayload(target.CellId, target.Mask!, _sweep[0], _m.Simulation.DurationMs,
                     _m.Simulation.DtMs, Math.Min(_m.Simulation.MaxVoxels, FitMaxVoxels), fit.ObservedCsvPath,
                     fit.ObservedCsvPath is null ? null : _fileHash(fit.ObservedCsvPath), fit.TrueValue, fit.NoiseSdUm, lo, hi, logNormal,
-                    fit.Chains, fit.Warmup, fit.Draws, Seeds.Child(_m.Study.Seed, "fit")), p => p with { ObservedCsvPath = null }));
+                    fit.Chains, fit.Warmup, fit.Draws, Seeds.Child(_m.Study.Seed, "fit"));
+                if (fit.Method == FitMethod.Surrogate)
+                {
+                    // the design's simulator runs are separate tasks (spread over the workers or the cluster); the fit follows them
+                    var f = _fitPayload;
+                    _fitDesign = new FitDesignResult?[fit.DesignPoints];
+                    for (int i = 0; i < fit.DesignPoints; i++)
+                        ready.Add(Emit(Stages.FitDesign, $"{target.CellId}/d{i:D3}", new FitDesignPayload(f.CellId, f.Mask, f.Base, f.DurationMs, f.DtMs,
+                            f.MaxVoxels, lo, hi, logNormal, i, fit.DesignPoints, f.Seed)));
+                }
+                else
+                {
+                    ready.Add(EmitFit(_fitPayload));
+                }
             }
             else
             {
@@ -383,6 +401,20 @@ public sealed class StudyPlan
                 GlobalError ??= $"associate: only {observations.Count} shapes completed; at least 3 are needed";
         }
         return ready;
+    }
+
+    private PlannedTask EmitFit(FitPayload payload) => Emit(Stages.Fit, payload.CellId, payload, p => p with { ObservedCsvPath = null });
+
+    /// <summary>Records one design run of a surrogate fit; when the design is complete, emits the fit with its traces.</summary>
+    private IEnumerable<PlannedTask> OnFitDesign(FitDesignPayload p, FitDesignResult r)
+    {
+        _fitDesign![p.Index] = r;
+        if (_fitDesign.Any(d => d is null)) yield break;
+        yield return EmitFit(_fitPayload! with
+        {
+            Design = _fitDesign.Select(d => d!.Value).ToArray(),
+            DesignTraces = _fitDesign.Select(d => d!.FarTraceUm).ToArray(),
+        });
     }
 
     /// <summary>Largest simulation domain for the fit's many simulator calls (voxels).</summary>

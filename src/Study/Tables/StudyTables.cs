@@ -213,14 +213,18 @@ public static class StudyTables
             .Column<string>("parameter").Column<string>("observed").Column<double?>("true_value").Column<double>("mean")
             .Column<double>("sd").Column<double>("q05").Column<double>("q50").Column<double>("q95").Column<double>("hdi_low")
             .Column<double>("hdi_high").Column<double>("r_hat").Column<double>("ess").Column<double>("ess_tail")
-            .Column<int>("chains").Column<int>("draws").Column<double>("acceptance_rate").Column<int>("simulator_calls");
+            .Column<int>("chains").Column<int>("draws").Column<double>("acceptance_rate").Column<int>("simulator_calls")
+            .Column<string>("method").Column<int>("design_points").Column<double>("surrogate_rel_rmse").Column<double>("surrogate_coverage95")
+            .Column<double>("check_rmse_um").Column<double>("check_surrogate_error_um");
         if (plan.Fit is { } f)
         {
             var s = f.Summary;
             t.Add(("study_id", study), ("fit_id", FitId(f)), ("cell_id", f.CellId), ("parameter", s.Parameter), ("observed", f.Observed),
                 ("true_value", f.TrueValue), ("mean", s.Mean), ("sd", s.Sd), ("q05", s.Q05), ("q50", s.Q50), ("q95", s.Q95),
                 ("hdi_low", s.HdiLow), ("hdi_high", s.HdiHigh), ("r_hat", s.RHat), ("ess", s.EssBulk), ("ess_tail", s.EssTail),
-                ("chains", f.Chains), ("draws", f.Draws), ("acceptance_rate", f.AcceptanceRate), ("simulator_calls", f.SimulatorCalls));
+                ("chains", f.Chains), ("draws", f.Draws), ("acceptance_rate", f.AcceptanceRate), ("simulator_calls", f.SimulatorCalls),
+                ("method", f.Method), ("design_points", f.DesignPoints), ("surrogate_rel_rmse", f.SurrogateRelativeRmse),
+                ("surrogate_coverage95", f.SurrogateCoverage95), ("check_rmse_um", f.CheckRmseUm), ("check_surrogate_error_um", f.CheckSurrogateErrorUm));
         }
         return t;
     }

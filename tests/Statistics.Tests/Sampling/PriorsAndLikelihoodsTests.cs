@@ -21,6 +21,26 @@ public class PriorsAndLikelihoodsTests
     }
 
     [Fact]
+    public void LogTransformed_IsTheChangeOfVariables_NormalForALogNormal_AndExponentialForAUniform()
+    {
+        // ln θ of a log-normal θ is exactly normal
+        var ln = new LogTransformedPrior(new LogNormalPrior(-1.5, 0.7));
+        foreach (var u in new[] { -3.0, -1.5, 0.2 })
+            Assert.Equal(new NormalPrior(-1.5, 0.7).LogPdf(u), ln.LogPdf(u), 1e-12);
+        Assert.Equal(0.7, ln.Scale);
+        // ln θ of θ ~ U(0.02, 2): density eᵘ/(2 − 0.02) on [ln 0.02, ln 2], normalized, with mean E[ln θ]
+        var lu = new LogTransformedPrior(new UniformPrior(0.02, 2.0));
+        Assert.Equal(Math.Log(0.02), lu.Lower, 1e-15);
+        Assert.Equal(Math.Log(2.0), lu.Upper, 1e-15);
+        Assert.Equal(1.0, Mass(lu, lu.Lower, lu.Upper), 1e-9);
+        Assert.Equal(double.NegativeInfinity, lu.LogPdf(Math.Log(2.1)));
+        double expected = (2 * Math.Log(2) - 2 - (0.02 * Math.Log(0.02) - 0.02)) / 1.98;   // ∫ ln θ dθ / (b − a)
+        var rng = new ResumableRandom(3);
+        Assert.Equal(expected, Enumerable.Range(0, 100_000).Select(_ => lu.Sample(rng)).Average(), 0.01);
+        Assert.Throws<ArgumentException>(() => new LogTransformedPrior(new NormalPrior(0, 1)));
+    }
+
+    [Fact]
     public void TruncatedNormal_IsNormalized_WithTheAnalyticMean()
     {
         var t = new TruncatedPrior(new NormalPrior(1, 2), -1, 4);
