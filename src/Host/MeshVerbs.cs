@@ -74,7 +74,9 @@ public static class MeshVerbs
         if (IsVolume(path))
         {
             var labels = SegmentationMetrics.LabelsFromSamples(VolumeFiles.Read(path, spacing).Voxels);
-            return LabelSurfaces.Extract(labels)
+            var surfaces = LabelSurfaces.Extract(labels);
+            if (surfaces.Count == 0) throw new InvalidDataException($"{path}: no objects to mesh (every voxel is background, label 0)");
+            return surfaces
                 .Select(s => new MeshObject(s.Label, s.Mesh, null, s.VoxelVolume, s.Error ?? (s.IsValid ? null : "the extracted surface is not watertight")))
                 .ToArray();
         }

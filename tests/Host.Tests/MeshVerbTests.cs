@@ -89,10 +89,73 @@ public sealed class MeshVerbTests : IDisposable
             Assert.Equal("true", row["watertight"]);
             Assert.Equal("0", row["self_intersections"]);
         }
+        // the single voxel is meshed (a closed octahedron-like surface) or refused with a reason, never dropped silently
+        Assert.True(rows[2]["status"] == "ok" || rows[2]["error"].Length > 0, string.Join(",", rows[2].Values));
         var big = rows[0];
         Assert.Equal("ok", big["status"]);
         Assert.InRange(D(big, "volume_um3") / D(big, "voxel_volume_um3"), 0.98, 1.02);
         Assert.Equal(rows.All(x => x["status"] == "ok") ? 0 : 1, r.Code);
+    }
+
+    /// <summary>Unit sphere (radius 1 µm) as an icosphere, outward.</summary>
+    private static TriangleMesh Sphere() => ShapeSpace.Harmonics.Icosphere.Create(3);
+
+    private static TriangleMesh Without(TriangleMesh m, Func<int, bool> drop)
+    {
+        var t = new List<int>();
+        for (int i = 0; i < m.TriangleCount; i++)
+            if (!drop(i)) t.AddRange(m.Triangles.AsSpan(3 * i, 3).ToArray());
+        return new TriangleMesh(m.Vertices, t.ToArray());
+    }
+
+    private static double ZOf(TriangleMesh m, int tri) =>
+        (m.Vertices[3 * m.Triangles[3 * tri] + 2] + m.Vertices[3 * m.Triangles[3 * tri + 1] + 2] + m.Vertices[3 * m.Triangles[3 * tri + 2] + 2]) / 3;
+
+    [Fact]
+    public async Task DegenerateInputsGiveARepairedMeshOrAClearErrorInTheQualityReport()
+    {
+        var sphere = Sphere();
+        // open: one triangle missing (a hole of 3 edges); patch: the lower half missing; non-manifold: a fin on an edge
+        var open = Without(sphere, i => i == 10);
+        var patch = Without(sphere, i => ZOf(sphere, i) < 0);
+        var fin = new TriangleMesh(sphere.Vertices.Concat(new[] { 3.0, 3.0, 3.0 }).ToArray(),
+            sphere.Triangles.Concat(new[] { sphere.Triangles[0], sphere.Triangles[1], sphere.VertexCount }).ToArray());
+        var cases = new (string Name, TriangleMesh Mesh, string? Repair, string? Error)[]
+        {
+            ("open", open, "closed 1 holes", null),
+            ("patch", patch, null, "open mesh"),
+            ("fin", fin, "split 1 non-manifold edges", null),
+        };
+        foreach (var (name, mesh, repair, error) in cases)
+        {
+            string file = Path.Combine(_dir, name + ".obj");
+            Physics.ObjFormat.Write(file, mesh);
+            string outDir = Path.Combine(_dir, "out-" + name);
+            var r = await Cli("mesh", file, "--out", outDir, "--format", "obj");
+            var row = Assert.Single(ReadCsv(Path.Combine(outDir, "quality.csv")));
+            if (error is null)
+            {
+                Assert.True(r.Code == 0, name + ": " + r.Out + r.Err);
+                Assert.Equal("ok", row["status"]);
+                Assert.Contains(repair!, row["repairs"]);
+                Assert.Equal(("true", "true", "true", "0"), (row["watertight"], row["manifold"], row["outward"], row["self_intersections"]));
+                Assert.InRange(D(row, "volume_um3") / sphere.SignedVolume(), 0.98, 1.01);
+            }
+            else
+            {
+                Assert.Equal(1, r.Code);
+                Assert.Equal("failed", row["status"]);
+                Assert.Contains(error, row["error"]);
+            }
+        }
+        // a label volume with only background: a clear error naming the file
+        var empty = new Volume<float>(4, 4, 4, Spacing.Isotropic(1));
+        string emptyPath = Path.Combine(_dir, "empty.npy");
+        Imaging.NpyFormat.Write(emptyPath, empty);
+        var e = await Cli("mesh", emptyPath, "--out", Path.Combine(_dir, "out-empty"));
+        Assert.Equal(2, e.Code);
+        Assert.Contains("empty.npy", e.Err);
+        Assert.Contains("no objects", e.Err);
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public static class MeshRepair
         // are distinct vertices of a pinched surface; welding them would make it non-manifold, so they are left to the
         // degenerate-edge collapses and to smoothing.
         var open = new bool[mesh.VertexCount];
-        var uses = new Dictionary<long, int>(mesh.Triangles.Length);
+        var uses = new Dictionary<long, int>(mesh.Triangles.Length, Tetrahedral.EdgeKeyComparer.Instance);
         var t0 = mesh.Triangles;
         for (int i = 0; i < t0.Length; i++)
         {
