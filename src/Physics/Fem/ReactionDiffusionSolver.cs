@@ -214,7 +214,12 @@ public static class ReactionDiffusionSolver
                 if (remaining <= 1e-12 * Math.Max(1, next)) { t = next; AfterStop(); continue; }
                 double h = Math.Min(dtWanted, _o.Adaptive ? _o.MaxDtMs : double.PositiveInfinity);
                 bool landing = false;
-                if (remaining <= h * (1 + 1e-9)) { h = remaining; landing = true; }
+                if (remaining <= h * (1 + 1e-9))
+                {
+                    // a landing step within rounding of the wanted step keeps that step (same matrix, no reassembly)
+                    if (Math.Abs(remaining - h) > 1e-9 * h) h = remaining;
+                    landing = true;
+                }
                 else if (remaining < 1.5 * h) h = 0.5 * remaining;
                 if (h < _o.MinDtMs)
                     throw new SimulationFailedException($"time step {h:G3} ms fell below the minimum {_o.MinDtMs:G3} ms at t = {t:G6} ms after rejections ({string.Join(", ", _reasons.Select(kv => $"{kv.Key}: {kv.Value}"))})", t, Stats());
