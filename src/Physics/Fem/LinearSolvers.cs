@@ -44,11 +44,11 @@ public sealed class IncompleteLu : IPreconditioner
     public double Shift { get; }
 
     /// <summary>Factors <paramref name="a"/>; <paramref name="requirePositivePivots"/> = true for the IC(0) use;
-    /// <paramref name="blocks"/> = number of independent diagonal blocks (0 = one per processor for large matrices).</summary>
+    /// <paramref name="blocks"/> = number of independent diagonal blocks (0 = one per processor for matrices of 600k stored entries or more).</summary>
     public IncompleteLu(CsrMatrix a, bool requirePositivePivots, int blocks = 0)
     {
         int n = a.RowCount;
-        if (blocks <= 0) blocks = n >= 20_000 ? Environment.ProcessorCount : 1;
+        if (blocks <= 0) blocks = a.NonZeroCount >= CsrMatrix.ParallelNonZeros ? Environment.ProcessorCount : 1;
         _blocks = blocks == 1 ? [0, n] : BlockBounds(a, blocks);
         _lowStart = new int[n]; _highEnd = new int[n];
         var rp = a.RowPointers; var ci = a.ColumnIndices;
@@ -316,7 +316,7 @@ public sealed class EisenstatConjugateGradient
     public EisenstatConjugateGradient(CsrMatrix a, int blocks = 0)
     {
         int n = _n = a.RowCount;
-        if (blocks <= 0) blocks = n >= 20_000 ? Environment.ProcessorCount : 1;
+        if (blocks <= 0) blocks = a.NonZeroCount >= CsrMatrix.ParallelNonZeros ? Environment.ProcessorCount : 1;
         var rp = a.RowPointers; var ci = a.ColumnIndices; var v = a.Values; var dp = a.DiagonalPositions;
         var bl = new List<int> { 0 };
         for (int p = 1; p < blocks; p++)

@@ -38,6 +38,7 @@ public sealed class ReactionDiffusionSystem
     private readonly CsrMatrix _jac;            // coupled structure
     private readonly int[] _jBase, _jColSpecies, _jColVertex;
     private int[]? _transpose;
+    private double[]? _jMass, _jStiff;
     // per species, its block of the pattern in unknown order (rows and columns = local dofs) with the values the residual
     // reads, so that the residual streams through memory like a matrix–vector product instead of visiting vertices at random
     private readonly int[][] _selfRp, _selfCi;
@@ -466,19 +467,37 @@ public sealed class ReactionDiffusionSystem
         Scatter(u, _uv);
         EvaluateTerms(tMs, _uv, true);
         var j = _jac; var vals = j.Values;
-        var pat = Space.Pattern;
+        if (_jMass is null)
+        {
+            // the species' own mass and stiffness values at each Jacobian entry, in Jacobian order (streamed, not gathered)
+            var jm = new double[j.NonZeroCount]; var jk = new double[j.NonZeroCount];
+            for (int row = 0; row < UnknownCount; row++)
+            {
+                int s = SpeciesOfRow(row), v = DofVertex[s][row - Offset[s]];
+                for (int e = j.RowPointers[row]; e < j.RowPointers[row + 1]; e++)
+                {
+                    if (_jColSpecies[e] != s) continue;
+                    int b = _jBase[e];
+                    jm[e] = Lumped ? (_jColVertex[e] == v ? _massLumped[s][v] : 0) : _massVals[s][b];
+                    jk[e] = _stiffVals[s][b];
+                }
+            }
+            _jMass = jm; _jStiff = jk;
+        }
+        var jMass = _jMass; var jStiff = _jStiff!;
         CsrMatrix.ForBlocks(j.Blocks, (lo, hi) =>
         {
             for (int row = lo; row < hi; row++)
             {
                 int s = SpeciesOfRow(row), v = DofVertex[s][row - Offset[s]];
-                var m = _massVals[s]; var kv = _stiffVals[s];
                 for (int e = j.RowPointers[row]; e < j.RowPointers[row + 1]; e++)
                 {
-                    int b = _jBase[e], r = _jColSpecies[e], w = _jColVertex[e];
-                    double val = 0;
-                    if (r == s) val = a * (Lumped ? (w == v ? _massLumped[s][v] : 0) : m[b]) + kv[b];
-                    foreach (var (ti, nu, input) in _contrib[s][r])
+                    int r = _jColSpecies[e];
+                    double val = a * jMass[e] + jStiff[e];
+                    var contrib = _contrib[s][r];
+                    if (contrib.Length == 0 || (Lumped && _jColVertex[e] != v)) { vals[e] = val; continue; }
+                    int b = _jBase[e], w = _jColVertex[e];
+                    foreach (var (ti, nu, input) in contrib)
                     {
                         var term = _terms[ti];
                         double mass = Lumped ? (w == v ? term.Lumped[v] : 0) : term.MassVals[b];
