@@ -23,6 +23,10 @@ public sealed class CsrMatrix
 
     internal readonly int[] Blocks; // row ranges for parallel products (Blocks.Length - 1 blocks)
 
+    /// <summary>Stored-entry count from which products and preconditioner sweeps run in parallel: below it a product takes
+    /// well under a millisecond and the hand-off to other threads costs more than it saves (on a loaded machine, far more).</summary>
+    internal const int ParallelNonZeros = 600_000;
+
     /// <summary>Wraps CSR arrays (not copied). Columns must be sorted within rows and every row must store its diagonal.</summary>
     /// <exception cref="ArgumentException">Inconsistent arrays, unsorted columns or a missing diagonal.</exception>
     public CsrMatrix(int rowCount, int[] rowPointers, int[] columnIndices, double[]? values = null)
@@ -162,7 +166,7 @@ public sealed class CsrMatrix
 
     internal static int[] Partition(int[] rowPointers, int n)
     {
-        int workers = n * 16 < 200_000 ? 1 : Math.Max(1, Environment.ProcessorCount) * 4;
+        int workers = rowPointers[n] < ParallelNonZeros ? 1 : Math.Max(1, Environment.ProcessorCount) * 4;
         var b = new List<int> { 0 };
         long nnz = rowPointers[n];
         for (int p = 1; p < workers; p++)

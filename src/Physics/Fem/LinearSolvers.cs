@@ -44,11 +44,11 @@ public sealed class IncompleteLu : IPreconditioner
     public double Shift { get; }
 
     /// <summary>Factors <paramref name="a"/>; <paramref name="requirePositivePivots"/> = true for the IC(0) use;
-    /// <paramref name="blocks"/> = number of independent diagonal blocks (0 = one per processor for large matrices).</summary>
+    /// <paramref name="blocks"/> = number of independent diagonal blocks (0 = one per processor for matrices of 600k stored entries or more).</summary>
     public IncompleteLu(CsrMatrix a, bool requirePositivePivots, int blocks = 0)
     {
         int n = a.RowCount;
-        if (blocks <= 0) blocks = n >= 20_000 ? Environment.ProcessorCount : 1;
+        if (blocks <= 0) blocks = a.NonZeroCount >= CsrMatrix.ParallelNonZeros ? Environment.ProcessorCount : 1;
         _blocks = blocks == 1 ? [0, n] : BlockBounds(a, blocks);
         _lowStart = new int[n]; _highEnd = new int[n];
         var rp = a.RowPointers; var ci = a.ColumnIndices;
@@ -289,26 +289,34 @@ public sealed class DenseLu
 /// (L the strict lower triangle of A, D̃ chosen so that diag(P) = diag(A): d̃ᵢ = aᵢᵢ − Σ_{j&lt;i} aᵢⱼ²/d̃ⱼ), applied with
 /// Eisenstat's trick: CG runs on the split-preconditioned operator D̃^½ (D̃+L)⁻¹ A (D̃+Lᵀ)⁻¹ D̃^½, whose product costs
 /// one backward and one forward sweep over the triangles of A, i.e. about one matrix–vector product per iteration instead
-/// of two. Rows are split into contiguous blocks (one per processor for large matrices) whose sweeps run in parallel; the
-/// factor ignores couplings between blocks and the operator adds them back, so the solve is exact for A. The stopping
-/// test uses the preconditioned residual (‖W⁻¹(b − Ax)‖₂ ≤ tol·‖W⁻¹b‖₂, W = (D̃ + L) D̃^−½), like PETSc's default for CG.
+/// of two. Only the strict upper triangle is stored (the backward sweep reads it by rows, the forward sweep by columns,
+/// scattering each new value into the rows below), so an iteration streams the matrix's upper half twice. Rows are split
+/// into contiguous blocks (one per processor for large matrices) whose sweeps run in parallel; the factor ignores
+/// couplings between blocks (kept in a small separate matrix) and the operator adds them back, so the solve is exact for
+/// A. The stopping test uses the preconditioned residual (‖W⁻¹(b − Ax)‖₂ ≤ tol·‖W⁻¹b‖₂, W = (D̃ + L) D̃^−½), like
+/// PETSc's default for CG.
 /// </summary>
 public sealed class EisenstatConjugateGradient
 {
-    private readonly CsrMatrix _a;
-    private readonly double[] _d, _dInv, _s, _e; // d̃, 1/d̃, √d̃, aᵢᵢ − 2d̃ᵢ
-    private readonly int[] _blocks, _lowStart, _highEnd;
+    private readonly int _n;
+    private readonly double[] _dInv, _s, _sInv, _e, _d; // 1/d̃, √d̃, 1/√d̃, aᵢᵢ − 2d̃ᵢ, d̃
+    private readonly int[] _blocks;
+    private readonly int[] _urp, _uci; // strict upper triangle inside each block (CSR)
+    private readonly double[] _uv;
+    private readonly int[] _crp, _cci; // couplings between blocks (CSR, both triangles)
+    private readonly double[] _cv;
+    private readonly double[] _g;       // forward-sweep accumulator (zero between sweeps)
 
     /// <summary>Diagonal shift α (relative) that was needed for positive pivots (0 when none).</summary>
     public double Shift { get; }
 
-    /// <summary>Prepares the preconditioner of the symmetric positive definite matrix <paramref name="a"/>.</summary>
+    /// <summary>Prepares the preconditioner of the symmetric positive definite matrix <paramref name="a"/> (its values are
+    /// copied: later changes to <paramref name="a"/> are not seen).</summary>
     /// <exception cref="InvalidOperationException">No positive factor even with a large shift.</exception>
     public EisenstatConjugateGradient(CsrMatrix a, int blocks = 0)
     {
-        _a = a;
-        int n = a.RowCount;
-        if (blocks <= 0) blocks = n >= 20_000 ? Environment.ProcessorCount : 1;
+        int n = _n = a.RowCount;
+        if (blocks <= 0) blocks = a.NonZeroCount >= CsrMatrix.ParallelNonZeros ? Environment.ProcessorCount : 1;
         var rp = a.RowPointers; var ci = a.ColumnIndices; var v = a.Values; var dp = a.DiagonalPositions;
         var bl = new List<int> { 0 };
         for (int p = 1; p < blocks; p++)
@@ -320,34 +328,49 @@ public sealed class EisenstatConjugateGradient
         }
         bl.Add(n);
         _blocks = bl.ToArray();
-        _lowStart = new int[n]; _highEnd = new int[n];
+        var lowStart = new int[n]; var highEnd = new int[n];
+        _urp = new int[n + 1]; _crp = new int[n + 1];
         for (int b = 0; b + 1 < _blocks.Length; b++)
             for (int i = _blocks[b]; i < _blocks[b + 1]; i++)
             {
                 int k = rp[i];
                 while (k < rp[i + 1] && ci[k] < _blocks[b]) k++;
-                _lowStart[i] = k;
+                lowStart[i] = k;
                 while (k < rp[i + 1] && ci[k] < _blocks[b + 1]) k++;
-                _highEnd[i] = k;
+                highEnd[i] = k;
+                _urp[i + 1] = _urp[i] + highEnd[i] - dp[i] - 1;
+                _crp[i + 1] = _crp[i] + (lowStart[i] - rp[i]) + (rp[i + 1] - highEnd[i]);
             }
-        _d = new double[n]; _dInv = new double[n]; _s = new double[n]; _e = new double[n];
+        _uci = new int[_urp[n]]; _uv = new double[_urp[n]];
+        _cci = new int[_crp[n]]; _cv = new double[_crp[n]];
+        for (int i = 0; i < n; i++)
+        {
+            int u = _urp[i], c = _crp[i];
+            for (int k = dp[i] + 1; k < highEnd[i]; k++, u++) { _uci[u] = ci[k]; _uv[u] = v[k]; }
+            for (int k = rp[i]; k < lowStart[i]; k++, c++) { _cci[c] = ci[k]; _cv[c] = v[k]; }
+            for (int k = highEnd[i]; k < rp[i + 1]; k++, c++) { _cci[c] = ci[k]; _cv[c] = v[k]; }
+        }
+        _d = new double[n]; _dInv = new double[n]; _s = new double[n]; _sInv = new double[n]; _e = new double[n]; _g = new double[n];
         double shift = 0;
         while (true)
         {
+            // d̃ᵢ = aᵢᵢ − Σ_{j<i} aⱼᵢ²/d̃ⱼ, by columns of the upper triangle
+            Array.Clear(_g);
             bool ok = true;
             for (int i = 0; i < n && ok; i++)
             {
-                double d = v[dp[i]] * (1 + shift);
-                for (int k = _lowStart[i]; k < dp[i]; k++) d -= v[k] * v[k] / _d[ci[k]];
+                double d = v[dp[i]] * (1 + shift) - _g[i];
                 _d[i] = d;
                 ok = d > 0;
+                for (int k = _urp[i]; k < _urp[i + 1]; k++) _g[_uci[k]] += _uv[k] * _uv[k] / d;
             }
             if (ok) break;
             shift = shift == 0 ? 1e-3 : shift * 10;
             if (shift > 1e3) throw new InvalidOperationException("diagonal incomplete Cholesky failed even with a large diagonal shift");
         }
+        Array.Clear(_g);
         Shift = shift;
-        for (int i = 0; i < n; i++) { _s[i] = Math.Sqrt(_d[i]); _dInv[i] = 1 / _d[i]; _e[i] = v[dp[i]] - 2 * _d[i]; }
+        for (int i = 0; i < n; i++) { _s[i] = Math.Sqrt(_d[i]); _sInv[i] = 1 / _s[i]; _dInv[i] = 1 / _d[i]; _e[i] = v[dp[i]] - 2 * _d[i]; }
     }
 
     private void ForBlocks(Action<int, int> body)
@@ -356,20 +379,20 @@ public sealed class EisenstatConjugateGradient
         else Parallel.For(0, _blocks.Length - 1, b => body(_blocks[b], _blocks[b + 1]));
     }
 
-    /// <summary>out = Â y = S (t + (D̃+L)⁻¹(S y + E t)) with t = (D̃+Lᵀ)⁻¹ S y; returns y·out.</summary>
-    private unsafe double Operator(double[] y, double[] t, double[] w, double[] result)
+    /// <summary>out = Â y = S (t + (D̃+L)⁻¹(S y + E t + C t)) with t = (D̃+Lᵀ)⁻¹ S y (C: couplings between blocks); returns y·out.</summary>
+    private unsafe double Operator(double[] y, double[] t, double[] result)
     {
         var partial = new double[_blocks.Length - 1];
         ForBlocks((lo, hi) =>
         {
-            fixed (int* rp = _a.RowPointers, ci = _a.ColumnIndices, dp = _a.DiagonalPositions, ls = _lowStart, he = _highEnd)
-            fixed (double* v = _a.Values, tp = t, wp = w, yp = y, rs = result, d = _dInv, sq = _s, e = _e)
+            fixed (int* urp = _urp, uci = _uci)
+            fixed (double* uv = _uv, tp = t, yp = y, d = _dInv, sq = _s)
             {
                 // farthest column first: the term on the row just computed comes last, so rows overlap in the pipeline
                 for (int i = hi - 1; i >= lo; i--)
                 {
                     double s = sq[i] * yp[i];
-                    for (int k = he[i] - 1, end = dp[i]; k > end; k--) s -= v[k] * tp[ci[k]];
+                    for (int k = urp[i + 1] - 1, end = urp[i]; k >= end; k--) s -= uv[k] * tp[uci[k]];
                     tp[i] = s * d[i];
                 }
             }
@@ -377,18 +400,17 @@ public sealed class EisenstatConjugateGradient
         // barrier: the forward sweep reads t of the other blocks through the couplings between blocks
         ForBlocks((lo, hi) =>
         {
-            fixed (int* rp = _a.RowPointers, ci = _a.ColumnIndices, dp = _a.DiagonalPositions, ls = _lowStart, he = _highEnd)
-            fixed (double* v = _a.Values, tp = t, wp = w, yp = y, rs = result, d = _dInv, sq = _s, e = _e)
+            fixed (int* urp = _urp, uci = _uci, crp = _crp, cci = _cci)
+            fixed (double* uv = _uv, cv = _cv, tp = t, yp = y, rs = result, d = _dInv, sq = _s, e = _e, g = _g)
             {
                 double acc = 0;
                 for (int i = lo; i < hi; i++)
                 {
-                    double s = sq[i] * yp[i] + e[i] * tp[i];
-                    for (int k = rp[i], end = ls[i]; k < end; k++) s += v[k] * tp[ci[k]];
-                    for (int k = he[i], end = rp[i + 1]; k < end; k++) s += v[k] * tp[ci[k]];
-                    for (int k = ls[i], end = dp[i]; k < end; k++) s -= v[k] * wp[ci[k]];
+                    double s = sq[i] * yp[i] + e[i] * tp[i] - g[i];
+                    g[i] = 0;
+                    for (int k = crp[i], end = crp[i + 1]; k < end; k++) s += cv[k] * tp[cci[k]];
                     double wi = s * d[i];
-                    wp[i] = wi;
+                    for (int k = urp[i], end = urp[i + 1]; k < end; k++) g[uci[k]] += uv[k] * wi;
                     double r = sq[i] * (tp[i] + wi);
                     rs[i] = r;
                     acc += yp[i] * r;
@@ -404,29 +426,26 @@ public sealed class EisenstatConjugateGradient
     /// <summary>Solves A x = b (x: initial guess in, solution out) to relative preconditioned residual <paramref name="relativeTolerance"/>.</summary>
     public LinearSolveResult Solve(double[] b, double[] x, double relativeTolerance, int maxIterations)
     {
-        int n = _a.RowCount;
-        var rp = _a.RowPointers; var ci = _a.ColumnIndices; var v = _a.Values; var dp = _a.DiagonalPositions;
-        var bh = new double[n]; var y = new double[n]; var r = new double[n]; var d = new double[n]; var q = new double[n]; var t = new double[n]; var w = new double[n];
-        // b̂ = S (D̃+L_B)⁻¹ b, ŷ₀ = S⁻¹ (D̃+U_B) x₀
+        int n = _n;
+        var bh = new double[n]; var y = new double[n]; var r = new double[n]; var d = new double[n]; var q = new double[n]; var t = new double[n];
+        // b̂ = S (D̃+L_B)⁻¹ b (forward sweep by columns of the upper triangle), ŷ₀ = S⁻¹ (D̃+U_B) x₀
         ForBlocks((lo, hi) =>
         {
+            var g = _g;
             for (int i = lo; i < hi; i++)
             {
-                double s = b[i];
-                for (int k = _lowStart[i]; k < dp[i]; k++) s -= v[k] * bh[ci[k]];
-                bh[i] = s / _d[i];
-            }
-            for (int i = lo; i < hi; i++)
-            {
+                double wi = (b[i] - g[i]) * _dInv[i];
+                g[i] = 0;
+                for (int k = _urp[i]; k < _urp[i + 1]; k++) g[_uci[k]] += _uv[k] * wi;
+                bh[i] = wi * _s[i];
                 double s = _d[i] * x[i];
-                for (int k = dp[i] + 1; k < _highEnd[i]; k++) s += v[k] * x[ci[k]];
-                y[i] = s / _s[i];
+                for (int k = _urp[i]; k < _urp[i + 1]; k++) s += _uv[k] * x[_uci[k]];
+                y[i] = s * _sInv[i];
             }
         });
-        for (int i = 0; i < n; i++) bh[i] *= _s[i];
         double bn = VectorOps.Norm(bh, n);
         if (bn == 0) { Array.Clear(x, 0, n); return new(true, 0, 0); }
-        Operator(y, t, w, r);
+        Operator(y, t, r);
         for (int i = 0; i < n; i++) r[i] = bh[i] - r[i];
         double rr = VectorOps.Dot(r, r, n), target = relativeTolerance * bn;
         int it = 0;
@@ -436,7 +455,7 @@ public sealed class EisenstatConjugateGradient
             Array.Copy(r, d, n);
             for (it = 1; it <= maxIterations; it++)
             {
-                double dq = Operator(d, t, w, q);
+                double dq = Operator(d, t, q);
                 if (!(dq > 0)) break;
                 double alpha = rr / dq;
                 double rrNew = VectorOps.CgUpdate(alpha, d, q, y, r, n);
@@ -447,14 +466,14 @@ public sealed class EisenstatConjugateGradient
             }
             it = Math.Min(it, maxIterations);
         }
-        // x = (D̃+U_B)⁻¹ S ŷ — but the operator's off-block couplings make the exact back-transform x = W⁻ᵀ ŷ
+        // x = (D̃+U_B)⁻¹ S ŷ
         ForBlocks((lo, hi) =>
         {
             for (int i = hi - 1; i >= lo; i--)
             {
                 double s = _s[i] * y[i];
-                for (int k = dp[i] + 1; k < _highEnd[i]; k++) s -= v[k] * x[ci[k]];
-                x[i] = s / _d[i];
+                for (int k = _urp[i]; k < _urp[i + 1]; k++) s -= _uv[k] * x[_uci[k]];
+                x[i] = s * _dInv[i];
             }
         });
         return new(converged, it, Math.Sqrt(rr) / bn);

@@ -62,7 +62,10 @@ public sealed class ReactionDiffusionResult
 /// <remarks>
 /// BDF2 with ω = Δtₙ/Δtₙ₋₁: ((1+2ω)/(1+ω) uₙ₊₁ − (1+ω) uₙ + ω²/(1+ω) uₙ₋₁)/Δtₙ = f(uₙ₊₁); the first step is backward Euler.
 /// For a linear system (all rate laws affine) Newton takes one step per time step and the Jacobian, its preconditioner or
-/// factorisation are reused while the step size is unchanged.
+/// factorisation are reused while the step size is unchanged. For nonlinear systems the Jacobian is assembled at every
+/// Newton iteration, while its incomplete factorisation (ILU(0)/IC(0)/Jacobi) is kept across iterations and steps until a
+/// Krylov solve needs more than twice (+5) the iterations it needed right after the factorisation, or fails (then it is
+/// retried at once with a fresh factorisation).
 /// </remarks>
 public static class ReactionDiffusionSolver
 {
@@ -132,6 +135,9 @@ public static class ReactionDiffusionSolver
         private bool _cachedSym;
         private double[]? _scratch;
         private EisenstatConjugateGradient? _cachedE;
+        private int _freshIterations;
+        private LinearSolverKind _cachedPKind;
+        private bool _precStale;
 
         public Integrator(ReactionDiffusionSystem sys, TimeIntegrationOptions o, int[]? tetComp, double[]? init)
         {
@@ -214,7 +220,12 @@ public static class ReactionDiffusionSolver
                 if (remaining <= 1e-12 * Math.Max(1, next)) { t = next; AfterStop(); continue; }
                 double h = Math.Min(dtWanted, _o.Adaptive ? _o.MaxDtMs : double.PositiveInfinity);
                 bool landing = false;
-                if (remaining <= h * (1 + 1e-9)) { h = remaining; landing = true; }
+                if (remaining <= h * (1 + 1e-9))
+                {
+                    // a landing step within rounding of the wanted step keeps that step (same matrix, no reassembly)
+                    if (Math.Abs(remaining - h) > 1e-9 * h) h = remaining;
+                    landing = true;
+                }
                 else if (remaining < 1.5 * h) h = 0.5 * remaining;
                 if (h < _o.MinDtMs)
                     throw new SimulationFailedException($"time step {h:G3} ms fell below the minimum {_o.MinDtMs:G3} ms at t = {t:G6} ms after rejections ({string.Join(", ", _reasons.Select(kv => $"{kv.Key}: {kv.Value}"))})", t, Stats());
@@ -389,7 +400,10 @@ public static class ReactionDiffusionSolver
                 j = _sys.Jacobian(t, u, a);
                 _assemblies++;
                 _cachedJ = j; _cachedA = _sys.IsLinear ? a : double.NaN;
-                _cachedP = null; _cachedLu = null; _cachedE = null;
+                // an incomplete factorisation of an earlier Jacobian stays a good preconditioner while the Krylov solver
+                // converges about as fast as right after the factorisation (nonlinear systems; the operator is always current)
+                if (_sys.IsLinear || _precStale) _cachedP = null;
+                _cachedLu = null; _cachedE = null;
                 _cachedSym = _sys.IsSymmetric(j);
             }
             j = _cachedJ!;
@@ -414,10 +428,30 @@ public static class ReactionDiffusionSolver
                     double bn = VectorOps.Norm(b, _n);
                     if (bn > 0) rtol = Math.Min(0.5, rtol * VectorOps.Norm(_scratch, _n) / bn);
                 }
-                var res = kind == LinearSolverKind.CgEisenstat ? _cachedE!.Solve(b, x, rtol, _o.MaxLinearIterations)
+                LinearSolveResult Krylov() => kind == LinearSolverKind.CgEisenstat ? _cachedE!.Solve(b, x, rtol, _o.MaxLinearIterations)
                     : kind == LinearSolverKind.BiCgStabIlu ? KrylovSolvers.BiCgStab(j, b, x, Preconditioner(kind, j), rtol, _o.MaxLinearIterations)
                     : KrylovSolvers.ConjugateGradient(j, b, x, Preconditioner(kind, j), rtol, _o.MaxLinearIterations);
+                if (_cachedPKind != kind) { _cachedP = null; _cachedPKind = kind; }
+                bool fresh = _cachedP is null;
+                var res = Krylov();
                 _linear += res.Iterations;
+                if (kind != LinearSolverKind.CgEisenstat)
+                {
+                    if (fresh) { _freshIterations = res.Iterations; _precStale = false; }
+                    else if (!res.Converged || res.Iterations > 2 * _freshIterations + 5)
+                    {
+                        _precStale = true;
+                        if (!res.Converged)
+                        {
+                            // retry with a factorisation of the current Jacobian
+                            _cachedP = null;
+                            Array.Clear(x);
+                            res = Krylov();
+                            _linear += res.Iterations;
+                            _freshIterations = res.Iterations; _precStale = false;
+                        }
+                    }
+                }
                 if (res.Converged) return true;
                 if (_n > _o.DirectMaxUnknowns) return false;
                 Array.Clear(x);

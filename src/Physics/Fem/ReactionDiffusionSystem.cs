@@ -38,6 +38,12 @@ public sealed class ReactionDiffusionSystem
     private readonly CsrMatrix _jac;            // coupled structure
     private readonly int[] _jBase, _jColSpecies, _jColVertex;
     private int[]? _transpose;
+    private double[]? _jMass, _jStiff;
+    // per species, its block of the pattern in unknown order (rows and columns = local dofs) with the values the residual
+    // reads, so that the residual streams through memory like a matrix–vector product instead of visiting vertices at random
+    private readonly int[][] _selfRp, _selfCi;
+    private readonly double[][] _selfMass, _selfStiff, _selfLumped;
+    private readonly double[][][] _selfTermMass, _selfTermLumped, _rateDof; // [s][q] over the terms of species s
 
     private sealed class Term
     {
@@ -240,6 +246,39 @@ public sealed class ReactionDiffusionSystem
             rowBase[row] = perm.Select(i => bases[i]).ToArray();
             rowSp[row] = perm.Select(i => sps[i]).ToArray();
         });
+        _selfRp = new int[S][]; _selfCi = new int[S][]; _selfMass = new double[S][]; _selfStiff = new double[S][]; _selfLumped = new double[S][];
+        _selfTermMass = new double[S][][]; _selfTermLumped = new double[S][][]; _rateDof = new double[S][][];
+        for (int s = 0; s < S; s++)
+        {
+            var dv = DofVertex[s]; var vd = VertexDof[s]; int ns = dv.Length;
+            var srp = new int[ns + 1];
+            for (int i = 0; i < ns; i++)
+            {
+                int v = dv[i], c = 0;
+                for (int k = pattern.RowPointers[v]; k < pattern.RowPointers[v + 1]; k++) if (vd[pattern.ColumnIndices[k]] >= 0) c++;
+                srp[i + 1] = srp[i] + c;
+            }
+            var sci = new int[srp[ns]]; var sbase = new int[srp[ns]];
+            for (int i = 0; i < ns; i++)
+            {
+                int v = dv[i], e = srp[i];
+                for (int k = pattern.RowPointers[v]; k < pattern.RowPointers[v + 1]; k++)
+                {
+                    int d = vd[pattern.ColumnIndices[k]];
+                    if (d >= 0) { sci[e] = d; sbase[e] = k; e++; }
+                }
+                Array.Sort(sci, sbase, srp[i], e - srp[i]);
+            }
+            double[] Gather(double[] onPattern) { var r = new double[sbase.Length]; for (int e = 0; e < r.Length; e++) r[e] = onPattern[sbase[e]]; return r; }
+            double[] PerDof(double[] perVertex) { var r = new double[ns]; for (int i = 0; i < ns; i++) r[i] = perVertex[dv[i]]; return r; }
+            _selfRp[s] = srp; _selfCi[s] = sci;
+            _selfMass[s] = Gather(_massVals[s]); _selfStiff[s] = Gather(_stiffVals[s]); _selfLumped[s] = PerDof(_massLumped[s]);
+            var mine = _termsOfSpecies[s];
+            _selfTermMass[s] = mine.Select(q => Lumped ? [] : Gather(_terms[q].MassVals)).ToArray();
+            _selfTermLumped[s] = mine.Select(q => Lumped ? PerDof(_terms[q].Lumped) : []).ToArray();
+            _rateDof[s] = mine.Select(_ => new double[ns]).ToArray();
+        }
+
         _jac = CsrMatrix.FromRows(rowCols);
         _jBase = new int[_jac.NonZeroCount]; _jColSpecies = new int[_jac.NonZeroCount]; _jColVertex = new int[_jac.NonZeroCount];
         for (int row = 0; row < UnknownCount; row++)
@@ -327,7 +366,7 @@ public sealed class ReactionDiffusionSystem
         }
     }
 
-    private double[][]? _uv, _hv;
+    private double[][]? _uv;
 
     private void EvaluateTerms(double tMs, double[][] uv, bool derivatives)
     {
@@ -365,40 +404,50 @@ public sealed class ReactionDiffusionSystem
     {
         int S = SpeciesNames.Count, nv = Space.VertexCount;
         _uv ??= Enumerable.Range(0, S).Select(_ => new double[nv]).ToArray();
-        _hv ??= Enumerable.Range(0, S).Select(_ => new double[nv]).ToArray();
-        Scatter(u, _uv); Scatter(h, _hv);
-        EvaluateTerms(tMs, _uv, false);
-        var pat = Space.Pattern; var rp = pat.RowPointers; var ci = pat.ColumnIndices;
-        var uv = _uv; var hv = _hv;
+        if (_terms.Length > 0)
+        {
+            Scatter(u, _uv);
+            EvaluateTerms(tMs, _uv, false);
+        }
         for (int s = 0; s < S; s++)
         {
-            var m = _massVals[s]; var kv = _stiffVals[s]; var ml = _massLumped[s];
-            var us = uv[s]; var hs = hv[s]; var dv = DofVertex[s]; int o = Offset[s];
-            var ts = _termsOfSpecies[s].Select(t => _terms[t]).ToArray(); var nus = _nuOfSpecies[s];
+            var rp = _selfRp[s]; var ci = _selfCi[s]; var m = _selfMass[s]; var kv = _selfStiff[s]; var ml = _selfLumped[s];
+            var dv = DofVertex[s]; int o = Offset[s];
+            var tq = _termsOfSpecies[s]; var nus = _nuOfSpecies[s]; var rd = _rateDof[s];
+            var tm = _selfTermMass[s]; var tl = _selfTermLumped[s];
+            bool lumped = Lumped;
             VectorOps.Apply(dv.Length, (lo, hi) =>
             {
+                for (int q = 0; q < tq.Length; q++)
+                {
+                    var rates = _terms[tq[q]].Rates; var r = rd[q];
+                    for (int i = lo; i < hi; i++) r[i] = rates[dv[i]];
+                }
+            });
+            VectorOps.Apply(dv.Length, (lo, hi) =>
+            {
+                var us = u.AsSpan(o); var hs = h.AsSpan(o);
                 for (int i = lo; i < hi; i++)
                 {
-                    int v = dv[i];
                     double acc = 0;
-                    if (Lumped)
+                    if (lumped)
                     {
-                        acc = ml[v] * (a * us[v] + hs[v]);
-                        for (int k = rp[v]; k < rp[v + 1]; k++) acc += kv[k] * us[ci[k]];
-                        for (int q = 0; q < ts.Length; q++) acc -= nus[q] * ts[q].Lumped[v] * ts[q].Rates[v];
+                        acc = ml[i] * (a * us[i] + hs[i]);
+                        for (int k = rp[i], end = rp[i + 1]; k < end; k++) acc += kv[k] * us[ci[k]];
+                        for (int q = 0; q < tq.Length; q++) acc -= nus[q] * tl[q][i] * rd[q][i];
                     }
                     else
                     {
-                        for (int k = rp[v]; k < rp[v + 1]; k++)
+                        for (int k = rp[i], end = rp[i + 1]; k < end; k++)
                         {
                             int w = ci[k];
                             acc += m[k] * (a * us[w] + hs[w]) + kv[k] * us[w];
                         }
-                        for (int q = 0; q < ts.Length; q++)
+                        for (int q = 0; q < tq.Length; q++)
                         {
-                            var mv = ts[q].MassVals; var rt = ts[q].Rates;
+                            var mv = tm[q]; var rt = rd[q];
                             double f = 0;
-                            for (int k = rp[v]; k < rp[v + 1]; k++) f += mv[k] * rt[ci[k]];
+                            for (int k = rp[i], end = rp[i + 1]; k < end; k++) f += mv[k] * rt[ci[k]];
                             acc -= nus[q] * f;
                         }
                     }
@@ -418,19 +467,37 @@ public sealed class ReactionDiffusionSystem
         Scatter(u, _uv);
         EvaluateTerms(tMs, _uv, true);
         var j = _jac; var vals = j.Values;
-        var pat = Space.Pattern;
+        if (_jMass is null)
+        {
+            // the species' own mass and stiffness values at each Jacobian entry, in Jacobian order (streamed, not gathered)
+            var jm = new double[j.NonZeroCount]; var jk = new double[j.NonZeroCount];
+            for (int row = 0; row < UnknownCount; row++)
+            {
+                int s = SpeciesOfRow(row), v = DofVertex[s][row - Offset[s]];
+                for (int e = j.RowPointers[row]; e < j.RowPointers[row + 1]; e++)
+                {
+                    if (_jColSpecies[e] != s) continue;
+                    int b = _jBase[e];
+                    jm[e] = Lumped ? (_jColVertex[e] == v ? _massLumped[s][v] : 0) : _massVals[s][b];
+                    jk[e] = _stiffVals[s][b];
+                }
+            }
+            _jMass = jm; _jStiff = jk;
+        }
+        var jMass = _jMass; var jStiff = _jStiff!;
         CsrMatrix.ForBlocks(j.Blocks, (lo, hi) =>
         {
             for (int row = lo; row < hi; row++)
             {
                 int s = SpeciesOfRow(row), v = DofVertex[s][row - Offset[s]];
-                var m = _massVals[s]; var kv = _stiffVals[s];
                 for (int e = j.RowPointers[row]; e < j.RowPointers[row + 1]; e++)
                 {
-                    int b = _jBase[e], r = _jColSpecies[e], w = _jColVertex[e];
-                    double val = 0;
-                    if (r == s) val = a * (Lumped ? (w == v ? _massLumped[s][v] : 0) : m[b]) + kv[b];
-                    foreach (var (ti, nu, input) in _contrib[s][r])
+                    int r = _jColSpecies[e];
+                    double val = a * jMass[e] + jStiff[e];
+                    var contrib = _contrib[s][r];
+                    if (contrib.Length == 0 || (Lumped && _jColVertex[e] != v)) { vals[e] = val; continue; }
+                    int b = _jBase[e], w = _jColVertex[e];
+                    foreach (var (ti, nu, input) in contrib)
                     {
                         var term = _terms[ti];
                         double mass = Lumped ? (w == v ? term.Lumped[v] : 0) : term.MassVals[b];

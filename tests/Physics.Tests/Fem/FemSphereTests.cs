@@ -15,8 +15,10 @@ public class FemSphereTests
     {
         Assert.True(Math.Abs(Math.Tan(Mu1) - Mu1) < 1e-9 && Math.Abs(Math.Tan(Mu2) - Mu2) < 1e-9);
         const double R = 1.0, D = 0.5, A = 1.0, B = 0.5, C = 1.0, T = 0.05;
-        // tet mesh of the ball by isosurface stuffing of a fine icosphere (5 subdivisions, edges ≈ 0.03 R), lattice h = R/14
-        var mesh = IsosurfaceStuffing.Mesh(TestGeometry.Icosphere(R, 5), null, new StuffingOptions { LatticeSpacingUm = R / 14 });
+        // tet mesh of the ball by isosurface stuffing of a fine icosphere (5 subdivisions, edges ≈ 0.03 R), lattice h = R/18
+        // (≈ 55k vertices: relative L2 error 7.6e-4, of which the P1 interpolant of the exact solution itself accounts for
+        // 4.6e-4; at R/14 it was 1.25e-3)
+        var mesh = IsosurfaceStuffing.Mesh(TestGeometry.Icosphere(R, 5), null, new StuffingOptions { LatticeSpacingUm = R / 18 });
         double Exact(double x, double y, double z, double t)
         {
             double r = Math.Sqrt(x * x + y * y + z * z);
@@ -40,7 +42,7 @@ public class FemSphereTests
         // the continuous L2 error of the P1 field (including its interpolation error) on the same mesh
         double l2 = FemErrorNorms.Errors(sys.Space, uh, (x, y, z) => Exact(x, y, z, T), (_, _, _) => (0, 0, 0)).L2;
         double norm = FemErrorNorms.Norm(sys.Space, (x, y, z) => Exact(x, y, z, T));
-        Assert.True(l2 / norm < 1.5e-3, $"relative L2 error {l2 / norm:E3}");
+        Assert.True(l2 / norm <= 1e-3, $"relative L2 error {l2 / norm:E3}");
         // the modes did decay: the solution is far from its initial state
         double moved = FemErrorNorms.Norm(sys.Space, (x, y, z) => Exact(x, y, z, T) - Exact(x, y, z, 0));
         Assert.True(moved / norm > 0.1);
