@@ -80,15 +80,18 @@ public static class ReportFigures
             }
             plot.Axes.Margins(bottom: 0);
         }
+        var labelled = new HashSet<string>(StringComparer.Ordinal);
         int m = 0;
         foreach (var (name, x) in markers ?? [])
         {
             if (!double.IsFinite(x)) continue;
             var line = plot.Add.VerticalLine(x);
-            line.Color = Colors.Black.WithAlpha(0.8);
-            line.LinePattern = m++ == 0 ? LinePattern.Solid : LinePattern.Dashed;
+            // the first marker solid black, later ones dashed in their own colour; a repeated name (an interval's two ends) shares one legend entry
+            line.Color = m == 0 ? Colors.Black : PaletteColor(2 + m);
+            line.LinePattern = m == 0 ? LinePattern.Solid : LinePattern.Dashed;
             line.LineWidth = 2;
-            line.LegendText = name;
+            if (labelled.Add(name)) { line.LegendText = name; m++; }
+            else line.Color = PaletteColor(1 + m);
         }
         plot.Title(title);
         plot.XLabel(xLabel);
@@ -155,7 +158,7 @@ public static class ReportFigures
     }
 
     /// <summary>
-    /// A raw image slice (grey, row 0 at the top) with label boundaries drawn over it: <paramref name="predicted"/>
+    /// A raw image slice (grey; the vertical axis is the array's row index y) with label boundaries drawn over it: <paramref name="predicted"/>
     /// boundaries in red, <paramref name="truth"/> boundaries (optional) in cyan. Arrays are (Y, X) of one z-plane.
     /// </summary>
     public static byte[] Overlay(string title, float[,] raw, int[,] predicted, int[,]? truth)

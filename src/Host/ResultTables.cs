@@ -124,7 +124,7 @@ public static class ResultTables
     private static async Task<Array> ReadColumnAsync(ParquetRowGroupReader rg, DataField f, int rows, CancellationToken ct)
     {
         var t = f.ClrType;
-        if (t == typeof(string)) { var a = new string?[rows]; await rg.ReadAsync(f, a.AsMemory(), null, ct); return a; }
+        if (IsText(f)) { var a = new string?[rows]; await rg.ReadAsync(f, a.AsMemory(), null, ct); return a; }
         if (f.IsNullable)
         {
             if (t == typeof(double)) { var a = new double?[rows]; await rg.ReadAsync<double>(f, a.AsMemory(), null, ct); return a; }
@@ -144,8 +144,11 @@ public static class ResultTables
         throw new NotSupportedException($"column '{f.Name}' has type {t.Name}{(f.IsNullable ? "?" : "")}, which ShapeStudy tables do not use");
     }
 
+    /// <summary>UTF-8 text columns (Parquet.Net 6 reports their element type as string or ReadOnlyMemory&lt;char&gt;).</summary>
+    private static bool IsText(DataField f) => f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>);
+
     private static Type ElementType(DataField f) =>
-        f.IsNullable && f.ClrType.IsValueType ? typeof(Nullable<>).MakeGenericType(f.ClrType) : f.ClrType;
+        IsText(f) ? typeof(string) : f.IsNullable && f.ClrType.IsValueType ? typeof(Nullable<>).MakeGenericType(f.ClrType) : f.ClrType;
 
     private static Array Concat(List<Array> parts, Type type, long rows)
     {

@@ -88,14 +88,10 @@ public static class ManifestLoader
             return new ManifestLoadResult(null, errors);
         }
 
-        if (overrides.Count > 0)
-        {
-            root = ManifestOverrides.Apply(root, overrides, path, errors);
-            if (errors.Count > 0) return new ManifestLoadResult(null, errors);
-        }
+        if (overrides.Count > 0) root = ManifestOverrides.Apply(root, overrides, path, errors);
         var validator = new Validator(path, Path.GetDirectoryName(fullPath)!);
         var parts = validator.Validate(root);
-        var ordered = ManifestOverrides.Annotate(validator.Errors, overrides)
+        var ordered = errors.Concat(ManifestOverrides.Annotate(validator.Errors, overrides))
             .Select((e, i) => (e, i))
             .OrderBy(t => t.e.Line).ThenBy(t => t.e.Column).ThenBy(t => t.i)
             .Select(t => t.e)
