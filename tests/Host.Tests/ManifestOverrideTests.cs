@@ -46,7 +46,7 @@ public sealed class ManifestOverrideTests : IDisposable
         Assert.Equal(10.0, plain.Simulation.DurationMs);
 
         var result = ManifestLoader.Load(_manifest, Sets("simulation.parameters.d_um2_per_ms=0.3", "shape_space.variants_per_cell=1",
-            "simulation.duration_ms=20", "simulation.duration_ms=25", "inputs[0].name=real-spines", "fit.chains=3", "fit.observed=simulated"));
+            "simulation.duration_ms=20", "simulation.duration_ms=25", "inputs[0].name=real-spines", "fit.chains=3", "fit.observed=simulated", "fit.true_value=0.2"));
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         var m = result.Manifest!;
         var sweep = m.Simulation.ExpandSweep(1);
