@@ -140,7 +140,7 @@ public static class DryRunVerb
         var tail = plan.New == 0
             ? "every task is cached: a run recomputes nothing and rewrites the tables"
             : plan.LaterStages.Count > 0
-                ? $"{plan.New} task(s) would run now; more {string.Join(", ", plan.LaterStages)} tasks follow from their results (how many depends on them, e.g. the objects a segmentation finds)"
+                ? $"{plan.New} task(s) would run now; more {string.Join(", ", plan.LaterStages)} tasks follow from their results (how many depends on those results)"
                 : $"{plan.New} task(s) would run";
         if (rich) AnsiConsole.MarkupLine(Markup.Escape(tail));
         else output.WriteLine(tail);
