@@ -271,6 +271,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             ["shapestudy.code_version"] = CodeVersion.Value,
             ["shapestudy.created_utc"] = finished.ToString("O"),
             ["shapestudy.manifest"] = _manifest.ManifestText,
+            ["shapestudy.manifest_path"] = _manifest.ManifestPath,
         };
     }
 

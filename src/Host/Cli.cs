@@ -22,14 +22,21 @@ public static class Cli
         var runManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of live bars (also when output is redirected or NO_COLOR is set)." };
         var clusterContacts = new Option<string?>("--cluster") { Description = "Submit to a running cluster through HOST:PORT (comma-separated for several contact nodes) instead of running in this process." };
-        var run = new Command("run", "Run a study manifest: on a single-node cluster in this process, or submitted to a running cluster with --cluster.") { runManifest, plain, clusterContacts };
-        run.SetAction((parse, ct) => parse.GetValue(clusterContacts) is { } contacts
-            ? SubmitStudy(parse.GetValue(runManifest)!, contacts, output, errors, ct)
-            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct));
+        var runSets = ManifestOverrideOption.Create();
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (tasks per stage, cached versus new) without running anything." };
+        var run = new Command("run", "Run a study manifest: on a single-node cluster in this process, or submitted to a running cluster with --cluster.") { runManifest, plain, clusterContacts, runSets, dryRun };
+        run.SetAction((parse, ct) => ManifestOverrideOption.Parse(parse.GetValue(runSets), errors) is not { } sets ? Task.FromResult(InvalidManifest)
+            : parse.GetValue(dryRun) ? Task.FromResult(Load(parse.GetValue(runManifest)!, errors, sets) is { } dm ? DryRunVerb.Run(dm, Terminal.Rich(output, parse.GetValue(plain)), output, errors) : InvalidManifest)
+            : parse.GetValue(clusterContacts) is { } contacts
+            ? sets.Count > 0 ? Task.FromResult(ManifestOverrideOption.RefuseWithCluster(errors))
+            : SubmitStudy(parse.GetValue(runManifest)!, contacts, output, errors, ct)
+            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct, sets));
 
         var validateManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
-        var validate = new Command("validate", "Check a manifest (keys, types, ranges, files) without running anything.") { validateManifest };
-        validate.SetAction(parse => Validate(parse.GetValue(validateManifest)!, output, errors));
+        var validateSets = ManifestOverrideOption.Create();
+        var validate = new Command("validate", "Check a manifest (keys, types, ranges, files) without running anything.") { validateManifest, validateSets };
+        validate.SetAction(parse => ManifestOverrideOption.Parse(parse.GetValue(validateSets), errors) is { } sets
+            ? Validate(parse.GetValue(validateManifest)!, output, errors, sets) : InvalidManifest);
 
         root.Subcommands.Add(run);
         root.Subcommands.Add(validate);
@@ -37,21 +44,23 @@ public static class Cli
         root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
         root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
         root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
+        root.Subcommands.Add(InspectVerb.Create(output, errors));
+        root.Subcommands.Add(ReportVerb.Create(output, errors));
         return await root.Parse(args).InvokeAsync();
     }
 
-    private static StudyManifest? Load(string path, TextWriter errors)
+    private static StudyManifest? Load(string path, TextWriter errors, IReadOnlyList<ManifestOverride>? overrides = null)
     {
-        var result = ManifestLoader.Load(path);
+        var result = ManifestLoader.Load(path, overrides ?? []);
         if (result.Errors.Count == 0 && result.Manifest is not null) return result.Manifest;
         foreach (var e in result.Errors) errors.WriteLine(e.ToString());
         errors.WriteLine($"{result.Errors.Count} error(s) in {path}; nothing was run.");
         return null;
     }
 
-    private static int Validate(string path, TextWriter output, TextWriter errors)
+    private static int Validate(string path, TextWriter output, TextWriter errors, IReadOnlyList<ManifestOverride>? overrides = null)
     {
-        var m = Load(path, errors);
+        var m = Load(path, errors, overrides);
         if (m is null) return InvalidManifest;
         int files = m.VolumeInputs.Count() + m.MeshInputs.Sum(i => i.Files.Count);
         output.WriteLine($"{path}: valid. study '{m.Study.Id}', {m.Inputs.Count} inputs ({files} files), "
@@ -59,9 +68,10 @@ public static class Cli
         return 0;
     }
 
-    private static async Task<int> RunStudy(string path, bool plain, TextWriter output, TextWriter errors, CancellationToken ct)
+    private static async Task<int> RunStudy(string path, bool plain, TextWriter output, TextWriter errors, CancellationToken ct,
+        IReadOnlyList<ManifestOverride>? overrides = null)
     {
-        var m = Load(path, errors);
+        var m = Load(path, errors, overrides);
         if (m is null) return InvalidManifest;
         bool live = !plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null && output == Console.Out;
         output.WriteLine($"study '{m.Study.Id}' → {m.Outputs.Dir} ({m.Execution.EffectiveWorkers} worker slots)");

@@ -22,9 +22,15 @@ public static class ManifestLoader
     /// the manifest are resolved against the manifest's directory. The result holds the manifest when it is valid,
     /// otherwise every error found (ordered by position); it never throws for problems in the file.
     /// </summary>
-    public static ManifestLoadResult Load(string path)
+    /// <param name="path">The manifest file.</param>
+    /// <param name="overrides">
+    /// <c>--set key=value</c> overrides, applied to the YAML tree before validation: errors about an overridden key name
+    /// it and say so; the manifest's text and hash (provenance) include the overrides as trailing comment lines.
+    /// </param>
+    public static ManifestLoadResult Load(string path, IReadOnlyList<ManifestOverride>? overrides = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        overrides ??= Array.Empty<ManifestOverride>();
         var errors = new List<ManifestError>();
         string fullPath;
         try
@@ -82,9 +88,10 @@ public static class ManifestLoader
             return new ManifestLoadResult(null, errors);
         }
 
+        if (overrides.Count > 0) root = ManifestOverrides.Apply(root, overrides, path, errors);
         var validator = new Validator(path, Path.GetDirectoryName(fullPath)!);
         var parts = validator.Validate(root);
-        var ordered = validator.Errors
+        var ordered = errors.Concat(ManifestOverrides.Annotate(validator.Errors, overrides))
             .Select((e, i) => (e, i))
             .OrderBy(t => t.e.Line).ThenBy(t => t.e.Column).ThenBy(t => t.i)
             .Select(t => t.e)
@@ -92,6 +99,11 @@ public static class ManifestLoader
         if (ordered.Length > 0 || parts is null)
             return new ManifestLoadResult(null, Array.AsReadOnly(ordered));
 
+        if (overrides.Count > 0)
+        {
+            text += ManifestOverrides.Comment(overrides);
+            bytes = Encoding.UTF8.GetBytes(text);
+        }
         var manifest = parts with
         {
             ManifestPath = fullPath,
