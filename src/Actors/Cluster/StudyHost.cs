@@ -31,8 +31,12 @@ public sealed class StudyHost : ReceiveActor
     private (string StudyId, IActorRef Child, StudyStore Store)? _active;
     private readonly Dictionary<IActorRef, StudyStore> _closing = new();
 
-    public StudyHost(string stateDir, CoordinatorOptions options)
+    private readonly Monitoring.StudyMonitor? _monitor;
+
+    /// <summary>A host keeping its submissions in <paramref name="stateDir"/>; with a <paramref name="monitor"/>, every study it runs is recorded there too (the node's live dashboard).</summary>
+    public StudyHost(string stateDir, CoordinatorOptions options, Monitoring.StudyMonitor? monitor = null)
     {
+        _monitor = monitor;
         _registry = Path.Combine(Path.GetFullPath(stateDir), "studies");
         _options = options;
         Directory.CreateDirectory(_registry);
@@ -138,7 +142,8 @@ public sealed class StudyHost : ReceiveActor
             var stateDir = Path.Combine(manifest.Outputs.Dir, StudyRunner.StateFolder);
             var store = new StudyStore(Path.Combine(stateDir, "state.db"), groupCommit: true);
             var artifacts = new ArtifactStore(Path.Combine(stateDir, "artifacts"));
-            var relay = new Relay(Self, id);
+            IStudyObserver relay = new Relay(Self, id);
+            if (_monitor is not null) relay = new Monitoring.CompositeObserver(relay, _monitor.ForStudy(id, manifest.Outputs.Dir));
             // A study that was running when the coordinator stopped resumes: its final failures stay final.
             var options = _options with { KeepRecordedFailures = s.Status == "running" };
             var child = Context.ActorOf(Props.Create(() => new StudyCoordinator(manifest, store, artifacts, relay, options)),
