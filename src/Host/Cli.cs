@@ -23,9 +23,11 @@ public static class Cli
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of live bars (also when output is redirected or NO_COLOR is set)." };
         var clusterContacts = new Option<string?>("--cluster") { Description = "Submit to a running cluster through HOST:PORT (comma-separated for several contact nodes) instead of running in this process." };
         var run = new Command("run", "Run a study manifest: on a single-node cluster in this process, or submitted to a running cluster with --cluster.") { runManifest, plain, clusterContacts };
+        var dashboard = new Dashboard.DashboardSettings.Options();
+        dashboard.AddTo(run);
         run.SetAction((parse, ct) => parse.GetValue(clusterContacts) is { } contacts
             ? SubmitStudy(parse.GetValue(runManifest)!, contacts, output, errors, ct)
-            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct));
+            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct, dashboard.Read(parse)));
 
         var validateManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
         var validate = new Command("validate", "Check a manifest (keys, types, ranges, files) without running anything.") { validateManifest };
@@ -34,6 +36,7 @@ public static class Cli
         root.Subcommands.Add(run);
         root.Subcommands.Add(validate);
         root.Subcommands.Add(NodeCommand.Create(output, errors));
+        root.Subcommands.Add(StatusCommand.Create(output, errors));
         root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
         root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
         root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
@@ -59,16 +62,20 @@ public static class Cli
         return 0;
     }
 
-    private static async Task<int> RunStudy(string path, bool plain, TextWriter output, TextWriter errors, CancellationToken ct)
+    private static async Task<int> RunStudy(string path, bool plain, TextWriter output, TextWriter errors, CancellationToken ct,
+        Dashboard.DashboardSettings dashboardSettings)
     {
         var m = Load(path, errors);
         if (m is null) return InvalidManifest;
+        var monitor = new Actors.Monitoring.StudyMonitor();
+        await using var dashboard = await Dashboard.DashboardCli.StartAsync(monitor, dashboardSettings, output, errors, ct);
+        if (dashboard is { Failed: true }) return InvalidManifest;
         bool live = !plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null && output == Console.Out;
         output.WriteLine($"study '{m.Study.Id}' → {m.Outputs.Dir} ({m.Execution.EffectiveWorkers} worker slots)");
         StudySummary summary;
         try
         {
-            summary = live ? await LiveProgress.RunAsync(m, ct) : await StudyRunner.RunAsync(m, new PlainProgress(output), ct);
+            summary = live ? await LiveProgress.RunAsync(m, ct, monitor) : await StudyRunner.RunAsync(m, new PlainProgress(output), ct, monitor);
         }
         catch (OperationCanceledException)
         {

@@ -37,13 +37,15 @@ public sealed class StudyMonitor
         lock (_gate) _members = members;
     }
 
-    /// <summary>An observer that records one study run (a re-run of the same study id is a new entry).</summary>
+    /// <summary>An observer that records one study run; a re-run of the same study id replaces the earlier run's record.</summary>
     public IStudyObserver ForStudy(string studyId, string outputDir)
     {
         lock (_gate)
         {
             var feed = new StudyFeed(this, studyId, outputDir);
-            _studies.Add(feed);
+            int earlier = _studies.FindIndex(s => s.StudyId == studyId);
+            if (earlier >= 0) _studies[earlier] = feed;
+            else _studies.Add(feed);
             return feed;
         }
     }
@@ -148,6 +150,7 @@ public sealed class StudyMonitor
         private readonly List<FitView> _fits = new();
         private readonly List<SegmentationView> _segmentation = new();
 
+        public string StudyId => studyId;
         public string State { get; private set; } = "running";
         public IReadOnlyList<NodeSlots> Slots { get; private set; } = Array.Empty<NodeSlots>();
 
