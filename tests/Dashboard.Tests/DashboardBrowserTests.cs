@@ -103,8 +103,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper log) : IDisposable
 
         // Completed-task counts rise as the study runs (pushed by Server-Sent Events, no reload).
         wait.Until(d => d.FindElement(By.Id("study-id")).Text.Contains("dashboard-test", StringComparison.Ordinal));
-        int first = wait.Until(d => Number(d, "tasks-finished") is var n and > 0 ? n : (int?)null)!.Value;
-        int later = wait.Until(d => Number(d, "tasks-finished") is var n && n > first ? n : (int?)null)!.Value;
+        int first = 0, later = 0;
+        wait.Until(d => (first = Number(d, "tasks-finished")) > 0);
+        wait.Until(d => (later = Number(d, "tasks-finished")) > first);
         log.WriteLine($"completed tasks seen by the browser: {first} → {later}");
         Assert.True(later > first);
 
