@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using ShapeStudy.Actors.Monitoring;
 using ShapeStudy.Actors.Pipeline;
 using ShapeStudy.Core;
 using ShapeStudy.Study.Manifest;
@@ -98,12 +99,14 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             if (committed?.ResultJson is not null && ArtifactsPresent(committed.ResultJson))
             {
                 _board.MarkCached(task.Key);
+                Report(TaskEventKind.Cached, task, committed.Attempts, resultJson: committed.ResultJson);
                 foreach (var next in _plan.OnCommitted(task.Key, committed.ResultJson)) pending.Enqueue(next);
             }
             else if (_options.KeepRecordedFailures && _store.Find(task.Key) is { Status: Study.Storage.TaskStatus.Failed or Study.Storage.TaskStatus.Quarantined } failed)
             {
                 // Resuming after a coordinator crash: a final failure of this run stays final (not attempted again).
                 _board.MarkFailed(task.Key);
+                Report(failed.Status == Study.Storage.TaskStatus.Quarantined ? TaskEventKind.Quarantined : TaskEventKind.Failed, task, failed.Attempts, failed.Error);
                 _observer.OnTaskFailed(task.Stage, task.Subject, failed.Error ?? "failed");
                 foreach (var next in _plan.OnFailed(task.Key, failed.Error ?? "failed")) pending.Enqueue(next);
             }
@@ -117,6 +120,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             foreach (var (worker, task) in _board.Dispatch(DateTime.UtcNow))
             {
                 var record = _store.MarkStarted(task.Key, task.Stage, task.Subject, _nodes.GetValueOrDefault(worker, ""), DateTime.UtcNow);
+                Report(TaskEventKind.Started, task, record.Attempts);
                 worker.Tell(task.PayloadJson.Length > WireLimits.InlineJsonBytes
                     ? new WorkItem(task with { PayloadJson = "" }, record.Attempts, _artifacts.Location,
                         _artifacts.Put(System.Text.Encoding.UTF8.GetBytes(task.PayloadJson), "payload"))
@@ -140,6 +144,8 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
     {
         _progressDirty = false;
         _observer.OnProgress(_board.Progress(_plan.Tasks));
+        var busy = _board.Leases.GroupBy(l => _nodes.GetValueOrDefault(l.Worker, "")).ToDictionary(g => g.Key, g => g.Count());
+        _observer.OnSlots(_nodes.Values.GroupBy(n => n).Select(g => new NodeSlots(g.Key, g.Count(), busy.GetValueOrDefault(g.Key))).ToList());
     }
 
     /// <summary>A cluster member was removed: every lease held by a slot on it goes back to the queue (or is quarantined).</summary>
@@ -164,6 +170,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             switch (v)
             {
                 case FailureVerdict.Retry r:
+                    Report(TaskEventKind.Requeued, r.Task, AttemptsOf(r.Task.Key), why);
                     _log.Warning("task {0} {1} re-queued: {2}", r.Task.Stage, r.Task.Subject, why);
                     break;
                 case FailureVerdict.GiveUp g:
@@ -181,6 +188,9 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         {
             var json = m.ResultRef is { } r ? System.Text.Encoding.UTF8.GetString(_artifacts.Get(r)) : m.ResultJson;
             _store.Commit(m.Key, json, DateTime.UtcNow);
+            if (_store.Find(m.Key) is { } record)
+                Report(TaskEventKind.Committed, TaskOf(m.Key, record), record.Attempts, resultJson: json,
+                    duration: record.FinishedUtc is { } f ? (f - record.StartedUtc).TotalSeconds : null);
             Accept(_plan.OnCommitted(m.Key, json));
         }
         Dispatch();
@@ -193,6 +203,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         switch (_board.Fail(m.Key, m.Worker, attempts, m.Deterministic))
         {
             case FailureVerdict.Retry retry:
+                Report(TaskEventKind.Retrying, retry.Task, attempts, m.Error);
                 _log.Warning("task {0} {1} failed (attempt {2}), retrying in {3} ms: {4}", retry.Task.Stage, retry.Task.Subject, attempts,
                     retry.Backoff.TotalMilliseconds, m.Error);
                 Timers.StartSingleTimer("retry:" + m.Key, new Requeue(retry.Task), retry.Backoff);
@@ -210,6 +221,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
     private void GiveUp(PlannedTask task, string reason, bool quarantined)
     {
         _store.MarkFailed(task.Key, reason, DateTime.UtcNow, quarantined);
+        Report(quarantined ? TaskEventKind.Quarantined : TaskEventKind.Failed, task, AttemptsOf(task.Key), reason);
         _observer.OnTaskFailed(task.Stage, task.Subject, reason);
         if (_manifest.Execution.OnFailure == FailurePolicy.Stop)
         {
@@ -273,6 +285,23 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             ["shapestudy.manifest"] = _manifest.ManifestText,
             ["shapestudy.manifest_path"] = _manifest.ManifestPath,
         };
+    }
+
+    /// <summary>Tells the observer (the dashboard) what happened to a task, with the real cell it belongs to.</summary>
+    private void Report(TaskEventKind kind, PlannedTask task, int attempt, string? error = null, string? resultJson = null, double? duration = null) =>
+        _observer.OnTask(new TaskEvent(kind, task.Key, task.Stage, task.Subject, CellOf(task), _store.Find(task.Key)?.Node ?? "", attempt,
+            error, resultJson, duration));
+
+    private static PlannedTask TaskOf(string key, Study.Storage.TaskRecord record) => new(key, record.Stage, record.Subject, "");
+
+    /// <summary>The real cell a task works for: a cell, a shape's cell, a simulation's shape's cell, or the segmented input.</summary>
+    private string? CellOf(PlannedTask task)
+    {
+        var subject = task.Subject;
+        if (_plan.Cells.ContainsKey(subject)) return subject;
+        if (_plan.Shapes.TryGetValue(subject, out var shape)) return shape.CellId;
+        if (_plan.Simulations.TryGetValue(subject, out var sim)) return _plan.Shapes.TryGetValue(sim.ShapeId, out var s) ? s.CellId : null;
+        return task.Stage == Stages.Segment ? subject : null;
     }
 
     private bool ArtifactsPresent(string resultJson)

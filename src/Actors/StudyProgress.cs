@@ -17,4 +17,10 @@ public interface IStudyObserver
     void OnProgress(IReadOnlyList<StageProgress> stages);
     void OnTaskFailed(string stage, string subject, string error);
     void OnFinished(StudySummary summary);
+
+    /// <summary>A task started, finished, was reused or failed (the dashboard's per-cell grid and science panels). Optional.</summary>
+    void OnTask(Monitoring.TaskEvent e) { }
+
+    /// <summary>Worker slots per node as the coordinator sees them, published with progress. Optional.</summary>
+    void OnSlots(IReadOnlyList<Monitoring.NodeSlots> nodes) { }
 }

@@ -17,8 +17,11 @@ public static class StudyRunner
     /// <summary>Folder (inside the output directory) that holds the study state and the artifact store.</summary>
     public const string StateFolder = ".shapestudy";
 
-    public static async Task<StudySummary> RunAsync(StudyManifest manifest, IStudyObserver observer, CancellationToken ct = default)
+    /// <summary>Runs <paramref name="manifest"/> to the end; with a <paramref name="monitor"/>, the study and the cluster are recorded there too (the live dashboard).</summary>
+    public static async Task<StudySummary> RunAsync(StudyManifest manifest, IStudyObserver observer, CancellationToken ct = default,
+        Monitoring.StudyMonitor? monitor = null)
     {
+        if (monitor is not null) observer = new Monitoring.CompositeObserver(observer, monitor.ForStudy(manifest.Study.Id, manifest.Outputs.Dir));
         var outDir = manifest.Outputs.Dir;
         Directory.CreateDirectory(outDir);
         var artifacts = new ArtifactStore(Path.Combine(outDir, StateFolder, "artifacts"));
@@ -30,6 +33,7 @@ public static class StudyRunner
         try
         {
             var cluster = Cluster.Get(system);
+            monitor?.AttachCluster(() => Monitoring.ClusterView.Members(system));
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             await cluster.JoinAsync(cluster.SelfAddress, ct);
@@ -69,6 +73,8 @@ public static class StudyRunner
     {
         public void OnProgress(IReadOnlyList<StageProgress> stages) => inner.OnProgress(stages);
         public void OnTaskFailed(string stage, string subject, string error) => inner.OnTaskFailed(stage, subject, error);
+        public void OnTask(Monitoring.TaskEvent e) => inner.OnTask(e);
+        public void OnSlots(IReadOnlyList<Monitoring.NodeSlots> nodes) => inner.OnSlots(nodes);
         public void OnFinished(StudySummary summary)
         {
             inner.OnFinished(summary);

@@ -25,12 +25,14 @@ public static class Cli
         var runSets = ManifestOverrideOption.Create();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (tasks per stage, cached versus new) without running anything." };
         var run = new Command("run", "Run a study manifest: on a single-node cluster in this process, or submitted to a running cluster with --cluster.") { runManifest, plain, clusterContacts, runSets, dryRun };
+        var dashboard = new Dashboard.DashboardSettings.Options();
+        dashboard.AddTo(run);
         run.SetAction((parse, ct) => ManifestOverrideOption.Parse(parse.GetValue(runSets), errors) is not { } sets ? Task.FromResult(InvalidManifest)
             : parse.GetValue(dryRun) ? Task.FromResult(Load(parse.GetValue(runManifest)!, errors, sets) is { } dm ? DryRunVerb.Run(dm, Terminal.Rich(output, parse.GetValue(plain)), output, errors) : InvalidManifest)
             : parse.GetValue(clusterContacts) is { } contacts
             ? sets.Count > 0 ? Task.FromResult(ManifestOverrideOption.RefuseWithCluster(errors))
             : SubmitStudy(parse.GetValue(runManifest)!, contacts, output, errors, ct)
-            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct, sets));
+            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct, dashboard.Read(parse), sets));
 
         var validateManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
         var validateSets = ManifestOverrideOption.Create();
@@ -41,6 +43,7 @@ public static class Cli
         root.Subcommands.Add(run);
         root.Subcommands.Add(validate);
         root.Subcommands.Add(NodeCommand.Create(output, errors));
+        root.Subcommands.Add(StatusCommand.Create(output, errors));
         root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
         root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
         root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
@@ -69,16 +72,19 @@ public static class Cli
     }
 
     private static async Task<int> RunStudy(string path, bool plain, TextWriter output, TextWriter errors, CancellationToken ct,
-        IReadOnlyList<ManifestOverride>? overrides = null)
+        Dashboard.DashboardSettings dashboardSettings, IReadOnlyList<ManifestOverride>? overrides = null)
     {
         var m = Load(path, errors, overrides);
         if (m is null) return InvalidManifest;
+        var monitor = new Actors.Monitoring.StudyMonitor();
+        await using var dashboard = await Dashboard.DashboardCli.StartAsync(monitor, dashboardSettings, output, errors, ct);
+        if (dashboard is { Failed: true }) return InvalidManifest;
         bool live = !plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null && output == Console.Out;
         output.WriteLine($"study '{m.Study.Id}' → {m.Outputs.Dir} ({m.Execution.EffectiveWorkers} worker slots)");
         StudySummary summary;
         try
         {
-            summary = live ? await LiveProgress.RunAsync(m, ct) : await StudyRunner.RunAsync(m, new PlainProgress(output), ct);
+            summary = live ? await LiveProgress.RunAsync(m, ct, monitor) : await StudyRunner.RunAsync(m, new PlainProgress(output), ct, monitor);
         }
         catch (OperationCanceledException)
         {

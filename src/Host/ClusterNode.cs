@@ -128,8 +128,11 @@ public static class ClusterNode
         akka.coordinated-shutdown.exit-clr = off
         """);
 
-    /// <summary>Runs the node until <paramref name="ct"/> is cancelled or the node is downed/removed. Returns the exit code.</summary>
-    public static async Task<int> RunAsync(NodeSettings s, TextWriter output, CancellationToken ct)
+    /// <summary>
+    /// Runs the node until <paramref name="ct"/> is cancelled or the node is downed/removed. Returns the exit code. With a
+    /// <paramref name="monitor"/> (the node's dashboard), the cluster and every study coordinated here are recorded there.
+    /// </summary>
+    public static async Task<int> RunAsync(NodeSettings s, TextWriter output, CancellationToken ct, Actors.Monitoring.StudyMonitor? monitor = null)
     {
         var roles = s.Roles;
         bool coordinator = roles.Contains(ClusterNaming.CoordinatorRole), worker = roles.Contains(ClusterNaming.WorkerRole);
@@ -160,10 +163,11 @@ public static class ClusterNode
             akka.WithActors((system, registry) =>
             {
                 var cluster = Akka.Cluster.Cluster.Get(system);
+                monitor?.AttachCluster(() => Actors.Monitoring.ClusterView.Members(system));
                 cluster.RegisterOnMemberUp(() => { output.WriteLine($"member up: {cluster.SelfAddress}"); output.Flush(); });
                 if (s.Seeds.Length == 0) cluster.Join(cluster.SelfAddress);
                 if (coordinator)
-                    system.ActorOf(ClusterSingletonManager.Props(Props.Create(() => new StudyHost(stateDir, options)), PoisonPill.Instance,
+                    system.ActorOf(ClusterSingletonManager.Props(Props.Create(() => new StudyHost(stateDir, options, monitor)), PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithRole(ClusterNaming.CoordinatorRole)), ClusterNaming.Coordinator);
                 var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/" + ClusterNaming.Coordinator,
                     ClusterSingletonProxySettings.Create(system).WithRole(ClusterNaming.CoordinatorRole)), ClusterNaming.Coordinator + "-proxy");

@@ -20,6 +20,8 @@ public static class NodeCommand
         var config = new Option<string?>("--config") { Description = "JSON settings file (same shape as appsettings.json)." };
         var node = new Command("node", "Start a cluster node. Settings come from appsettings.json, --config, SHAPESTUDY_* environment variables and these options (highest).")
             { role, port, seed, slots, stateDir, hostname, publicHostname, config };
+        var dashboard = new Dashboard.DashboardSettings.Options();
+        dashboard.AddTo(node);
         node.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -44,7 +46,10 @@ public static class NodeCommand
                 foreach (var p in problems) errors.WriteLine(p);
                 return InvalidSettings;
             }
-            return await ClusterNode.RunAsync(settings, output, ct);
+            var monitor = new Actors.Monitoring.StudyMonitor();
+            await using var web = await Dashboard.DashboardCli.StartAsync(monitor, dashboard.Read(parse), output, errors, ct);
+            if (web.Failed) return InvalidSettings;
+            return await ClusterNode.RunAsync(settings, output, ct, monitor);
         });
         return node;
     }

@@ -34,13 +34,13 @@ public sealed class PlainProgress(TextWriter output) : IStudyObserver
 /// <summary>Live Spectre.Console progress bars, one per stage.</summary>
 public static class LiveProgress
 {
-    public static async Task<StudySummary> RunAsync(StudyManifest manifest, CancellationToken ct)
+    public static async Task<StudySummary> RunAsync(StudyManifest manifest, CancellationToken ct, Actors.Monitoring.StudyMonitor? monitor = null)
     {
         StudySummary? summary = null;
         await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async ctx => summary = await StudyRunner.RunAsync(manifest, new Bars(ctx), ct));
+            .StartAsync(async ctx => summary = await StudyRunner.RunAsync(manifest, new Bars(ctx), ct, monitor));
         return summary!;
     }
 

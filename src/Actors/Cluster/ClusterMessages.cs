@@ -12,6 +12,12 @@ public sealed record StudyAccepted(string StudyId, string OutputDir, int QueuedB
 /// <summary>The manifest is invalid (or the study unknown): nothing runs.</summary>
 public sealed record StudyRejected(string What, string[] Errors);
 
+/// <summary>Asks a node's <c>/user/submissions</c> endpoint for the coordinator's state (<c>shapestudy status --cluster</c>).</summary>
+public sealed record QueryStatus;
+
+/// <summary>The coordinator's answer to <see cref="QueryStatus"/>: a compact <see cref="Monitoring.DashboardSnapshot"/> as JSON.</summary>
+public sealed record ClusterStatus(string SnapshotJson);
+
 /// <summary>Per-stage counts of a running study.</summary>
 public sealed record StudyProgressed(string StudyId, StageProgress[] Stages);
 

@@ -45,6 +45,44 @@ public static class StudyClient
         }
     }
 
+    /// <summary>
+    /// Asks the coordinator, through the node at <paramref name="contact"/> ("host:port"), for its state: studies,
+    /// stages, failures, cluster members and actor counters. Throws <see cref="TimeoutException"/> when no answer comes.
+    /// </summary>
+    public static async Task<Monitoring.DashboardSnapshot> QueryStatusAsync(string contact, TimeSpan timeout, string hostname = "127.0.0.1")
+    {
+        var system = ActorSystem.Create("shapestudy-status", ClientConfig(hostname));
+        try
+        {
+            var endpoint = system.ActorSelection($"akka.tcp://{ClusterNaming.SystemName}@{contact}/user/{SubmissionEndpoint.Name}");
+            try
+            {
+                var status = await endpoint.Ask<ClusterStatus>(new QueryStatus(), timeout);
+                return Monitoring.DashboardJson.Read(status.SnapshotJson);
+            }
+            catch (AskTimeoutException)
+            {
+                throw new TimeoutException($"no answer from a coordinator through {contact} within {timeout.TotalSeconds:F0} s "
+                    + "(is a `shapestudy node` listening there, and is a coordinator-role node up?)");
+            }
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    private static Config ClientConfig(string hostname) => ConfigurationFactory.ParseString($$"""
+        akka {
+          loglevel = ERROR
+          stdout-loglevel = ERROR
+          actor.provider = remote
+          remote.dot-netty.tcp { hostname = "{{hostname}}", port = 0 }
+          remote.retry-gate-closed-for = 1s
+          coordinated-shutdown.run-by-clr-shutdown-hook = off
+        }
+        """);
+
     private sealed class Follower : ReceiveActor, IWithTimers
     {
         private sealed record Beat;

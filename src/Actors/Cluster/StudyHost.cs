@@ -31,14 +31,19 @@ public sealed class StudyHost : ReceiveActor
     private (string StudyId, IActorRef Child, StudyStore Store)? _active;
     private readonly Dictionary<IActorRef, StudyStore> _closing = new();
 
-    public StudyHost(string stateDir, CoordinatorOptions options)
+    private readonly Monitoring.StudyMonitor _monitor;
+
+    /// <summary>A host keeping its submissions in <paramref name="stateDir"/>; with a <paramref name="monitor"/>, every study it runs is recorded there too (the node's live dashboard).</summary>
+    public StudyHost(string stateDir, CoordinatorOptions options, Monitoring.StudyMonitor? monitor = null)
     {
+        _monitor = monitor ?? new Monitoring.StudyMonitor();
         _registry = Path.Combine(Path.GetFullPath(stateDir), "studies");
         _options = options;
         Directory.CreateDirectory(_registry);
 
         Receive<SubmitStudy>(OnSubmit);
         Receive<WatchStudy>(OnWatch);
+        Receive<QueryStatus>(_ => Sender.Tell(new ClusterStatus(Monitoring.DashboardJson.Write(Monitoring.DashboardJson.Compact(_monitor.Snapshot())))));
         Receive<RequestWork>(r =>
         {
             if (_active is { } a) a.Child.Forward(r);
@@ -63,6 +68,8 @@ public sealed class StudyHost : ReceiveActor
 
     protected override void PreStart()
     {
+        var system = Context.System;
+        _monitor.AttachCluster(() => Monitoring.ClusterView.Members(system));
         if (Context.System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
             Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.MemberRemoved));
@@ -138,7 +145,8 @@ public sealed class StudyHost : ReceiveActor
             var stateDir = Path.Combine(manifest.Outputs.Dir, StudyRunner.StateFolder);
             var store = new StudyStore(Path.Combine(stateDir, "state.db"), groupCommit: true);
             var artifacts = new ArtifactStore(Path.Combine(stateDir, "artifacts"));
-            var relay = new Relay(Self, id);
+            IStudyObserver relay = new Relay(Self, id);
+            relay = new Monitoring.CompositeObserver(relay, _monitor.ForStudy(id, manifest.Outputs.Dir));
             // A study that was running when the coordinator stopped resumes: its final failures stay final.
             var options = _options with { KeepRecordedFailures = s.Status == "running" };
             var child = Context.ActorOf(Props.Create(() => new StudyCoordinator(manifest, store, artifacts, relay, options)),
@@ -207,5 +215,6 @@ public sealed class SubmissionEndpoint : ReceiveActor
     {
         Receive<SubmitStudy>(m => coordinatorProxy.Forward(m));
         Receive<WatchStudy>(m => coordinatorProxy.Forward(m));
+        Receive<QueryStatus>(m => coordinatorProxy.Forward(m));
     }
 }
