@@ -37,6 +37,7 @@ public static class Cli
         root.Subcommands.Add(ImagingVerbs.Segment(output, errors));
         root.Subcommands.Add(ImagingVerbs.Evaluate(output, errors));
         root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
+        root.Subcommands.Add(LearnedSegmentationVerbs.TrainSegmenter(output, errors));
         return await root.Parse(args).InvokeAsync();
     }
 
