@@ -461,19 +461,30 @@ public sealed class UNetSegmenter : IDisposable
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: PyTorch weights file not found", path);
         TorchRuntime.EnsureAvailable();
         var net = new UNet3d(architecture.Validated());
-        var expected = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        System.Collections.Hashtable file;
         try
         {
-            net.load_py(path, strict: true);
+            file = PyTorchUnpickler.UnpickleStateDict(path);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: cannot load as a state dict of {architecture} ({e.GetType().Name}: {e.Message})", e);
+            throw new InvalidDataException($"{path}: not a readable PyTorch state dict ({e.GetType().Name}: {e.Message})", e);
         }
-        // PyBridge replaces tensors without comparing shapes; a state dict of another width must not pass.
-        foreach (var (name, tensor) in net.state_dict())
-            if (!expected.TryGetValue(name, out var shape) || !shape.SequenceEqual(tensor.shape))
-                throw new InvalidDataException($"{path}: tensor '{name}' has shape [{string.Join(',', tensor.shape)}], the architecture {architecture} needs [{string.Join(',', shape ?? [])}]");
+        // Strict: every parameter and buffer present with the architecture's shape, nothing else (PyBridge's load_py does not
+        // compare shapes, so the check is done here on the unpickled tensors before copying).
+        var state = net.state_dict();
+        foreach (var key in file.Keys)
+            if (key is not string name || !state.ContainsKey(name))
+                throw new InvalidDataException($"{path}: unexpected entry '{key}' for {architecture}");
+        using (torch.no_grad())
+            foreach (var (name, target) in state)
+            {
+                if (file[name] is not Tensor source)
+                    throw new InvalidDataException($"{path}: tensor '{name}' of {architecture} is missing");
+                if (!source.shape.SequenceEqual(target.shape))
+                    throw new InvalidDataException($"{path}: tensor '{name}' has shape [{string.Join(',', source.shape)}], {architecture} needs [{string.Join(',', target.shape)}]");
+                target.copy_(source.to_type(target.dtype));
+            }
         net.eval();
         return new UNetSegmenter(net, zero, null);
     }

@@ -91,12 +91,12 @@ public sealed class UNetSegmenterTests(ITestOutputHelper output) : IDisposable
     public void TiledInferenceEqualsWholeVolumeInference()
     {
         // The production depth (3 levels): receptive margin 24 voxels. 72-voxel tiles with the minimum overlap 48 advance by
-        // 24 and cut the 24×90×120 volume into 1 × 2 × 3 tiles; the default overlap 56 with 64-voxel tiles into 1 × 2 × 6.
+        // 24 and cut the 24×72×96 volume into 1 × 1 × 2 tiles; the default overlap 56 with 64-voxel tiles into 1 × 2 × 5.
         // Every voxel must come out as if the network had seen the whole volume at once.
         var arch = new UNetArchitecture(3, 4, 2);
         Assert.Equal(24, arch.ReceptiveMargin);
         using var net = UNetSegmenter.CreateUntrained(arch, ZeroLabel.Background, 5);
-        var raw = Crop(Gala("test_raw.tif"), 24, 90, 120, 3, 5, 7);
+        var raw = Crop(Gala("test_raw.tif"), 24, 72, 96, 3, 5, 7);
         var whole = net.Predict(raw, new TilingOptions(64, 1000, 1000));
         var tiled = net.Predict(raw, new TilingOptions(64, 72, 72, Overlap: 48));
         var otherOverlap = net.Predict(raw, new TilingOptions(64, 64, 64));
