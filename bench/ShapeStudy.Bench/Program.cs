@@ -20,6 +20,7 @@ public static class Program
     {
         if (args.Length >= 2 && args[0] == "scheduling") return SchedulingBench.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10000, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4);
         if (args.Length >= 1 && args[0] == "marching-cubes") return MarchingCubesBench.Run(args);
+        if (args.Length >= 1 && args[0] == "unet-inference") return UnetInferenceBench.Run(args);
         if (args.Length >= 2 && args[0] == "fem") return FemBench.Run(args);
         if (args.Length >= 2 && args[0] == "segmentation")
             return SegmentationBench.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);

@@ -49,6 +49,7 @@ public static class Cli
         root.Subcommands.Add(MeshVerbs.Mesh(output, errors));
         root.Subcommands.Add(InspectVerb.Create(output, errors));
         root.Subcommands.Add(ReportVerb.Create(output, errors));
+        root.Subcommands.Add(LearnedSegmentationVerbs.TrainSegmenter(output, errors));
         return await root.Parse(args).InvokeAsync();
     }
 

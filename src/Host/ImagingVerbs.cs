@@ -16,8 +16,8 @@ public static class ImagingVerbs
     public static Command Segment(TextWriter output, TextWriter errors)
     {
         var volume = new Argument<string>("volume") { Description = "Input volume: TIFF/OME-TIFF, MRC or .npy." };
-        var method = new Option<string>("--method") { Description = "otsu (threshold + connected components) or watershed (distance-transform watershed).", DefaultValueFactory = _ => "otsu" };
-        method.AcceptOnlyFromAmong("otsu", "watershed");
+        var method = new Option<string>("--method") { Description = "otsu (threshold + connected components), watershed (distance-transform watershed), rf or unet (learned boundary map from --model, then agglomeration).", DefaultValueFactory = _ => "otsu" };
+        method.AcceptOnlyFromAmong("otsu", "watershed", "rf", "unet");
         var sigma = new Option<double>("--sigma-um") { Description = "Gaussian smoothing σ in µm (0 = none).", DefaultValueFactory = _ => 0 };
         var spacing = new Option<string?>("--spacing-um") { Description = "Voxel size z,y,x in µm (overrides the file's)." };
         var minVolume = new Option<double>("--min-volume-um3") { Description = "Drop objects smaller than this (µm³).", DefaultValueFactory = _ => 0 };
@@ -31,8 +31,13 @@ public static class ImagingVerbs
         var memory = new Option<double>("--memory-gib") { Description = "Working-memory budget in GiB for --out-of-core.", DefaultValueFactory = _ => 2.0 };
         var cmd = new Command("segment", "Segment a volume into a label volume (0 = background).")
             { volume, method, sigma, spacing, minVolume, foreground, connectivity, h, compactness, outPath, outOfCore, memory };
+        var learned = new LearnedSegmentationVerbs.SegmentOptions();
+        learned.AddTo(cmd);
         cmd.SetAction(parse => Guard(errors, () =>
         {
+            if (parse.GetValue(method) is "rf" or "unet")
+                return learned.Run(parse, parse.GetValue(volume)!, parse.GetValue(method)!, parse.GetValue(outPath)!, ParseSpacing(parse.GetValue(spacing)),
+                    parse.GetValue(h), parse.GetValue(minVolume), output);
             var clock = Stopwatch.StartNew();
             if (parse.GetValue(outOfCore))
                 return SegmentOutOfCore(parse.GetValue(volume)!, parse.GetValue(outPath)!, parse.GetValue(method) == "watershed",
@@ -106,7 +111,7 @@ public static class ImagingVerbs
     }
 
     /// <summary>Labels as uint16 when they fit, otherwise float32 (exact up to 2²⁴ labels).</summary>
-    private static void WriteLabels(string path, Volume<int> labels, int count)
+    internal static void WriteLabels(string path, Volume<int> labels, int count)
     {
         if (count <= ushort.MaxValue) VolumeFiles.Write(path, labels.WithData(Array.ConvertAll(labels.Data, v => (ushort)v)));
         else if (count < 1 << 24) VolumeFiles.Write(path, labels.WithData(Array.ConvertAll(labels.Data, v => (float)v)));

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using ShapeStudy.Core;
+using ShapeStudy.Imaging;
+using ShapeStudy.Learning;
+using ShapeStudy.Learning.Segmentation;
+
+namespace ShapeStudy.Host;
+
+/// <summary>
+/// Learned segmentation verbs: <c>train-segmenter</c> (random-forest pixel classifier or 3D U-Net from a raw volume and
+/// dense instance labels) and the <c>rf</c>/<c>unet</c> methods of <c>segment</c> (boundary map → seeded watershed →
+/// mean-boundary agglomeration).
+/// </summary>
+public static class LearnedSegmentationVerbs
+{
+    public static Command TrainSegmenter(TextWriter output, TextWriter errors)
+    {
+        var raw = new Option<string>("--raw") { Description = "Raw training volume (TIFF/OME-TIFF, MRC or .npy).", Required = true };
+        var labels = new Option<string>("--labels") { Description = "Dense instance labels of the same shape.", Required = true };
+        var method = new Option<string>("--method") { Description = "rf (random-forest pixel classifier) or unet (3D U-Net).", Required = true };
+        method.AcceptOnlyFromAmong("rf", "unet");
+        var outPath = new Option<string>("--out") { Description = "Model file to write (.sspc for rf, .ssun for unet by convention).", Required = true };
+        var zero = new Option<string>("--zero-label") { Description = "Meaning of label 0: boundary (membrane between objects) or background (outside every object).", DefaultValueFactory = _ => "boundary" };
+        zero.AcceptOnlyFromAmong("boundary", "background");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, patches and augmentations (rf: of the forest).", DefaultValueFactory = _ => 1 };
+        var spacing = new Option<string?>("--spacing-um") { Description = "Voxel size z,y,x in µm (overrides the file's)." };
+        var epochs = new Option<int>("--epochs") { Description = "unet: maximum epochs.", DefaultValueFactory = _ => 40 };
+        var steps = new Option<int>("--steps-per-epoch") { Description = "unet: Adam steps per epoch.", DefaultValueFactory = _ => 25 };
+        var batch = new Option<int>("--batch") { Description = "unet: patches per step.", DefaultValueFactory = _ => 2 };
+        var patch = new Option<string>("--patch") { Description = "unet: patch size z,y,x in voxels.", DefaultValueFactory = _ => "32,64,64" };
+        var levels = new Option<int>("--levels") { Description = "unet: resolution levels.", DefaultValueFactory = _ => 3 };
+        var channels = new Option<int>("--base-channels") { Description = "unet: feature channels at full resolution.", DefaultValueFactory = _ => 12 };
+        var rate = new Option<double>("--learning-rate") { Description = "unet: Adam learning rate.", DefaultValueFactory = _ => 2e-3 };
+        var patience = new Option<int>("--patience") { Description = "unet: stop after this many epochs without a better validation loss.", DefaultValueFactory = _ => 8 };
+        var threads = new Option<int>("--threads") { Description = "unet: libtorch threads (the weights depend on data, seed and this count).", DefaultValueFactory = _ => 2 };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "unet: write the best model so far here after every improving epoch." };
+        var init = new Option<string?>("--init-weights") { Description = "unet: start from a PyTorch state dict (.pt) of the same architecture (transfer learning)." };
+        var trees = new Option<int>("--trees") { Description = "rf: trees in the forest.", DefaultValueFactory = _ => 32 };
+        var samples = new Option<int>("--max-samples") { Description = "rf: labelled voxels used for training.", DefaultValueFactory = _ => 200_000 };
+        var cmd = new Command("train-segmenter", "Train a boundary classifier (random forest or 3D U-Net) from a raw volume and dense instance labels; prints the model's content hash.")
+            { raw, labels, method, outPath, zero, seed, spacing, epochs, steps, batch, patch, levels, channels, rate, patience, threads, checkpoint, init, trees, samples };
+        cmd.SetAction(parse => ImagingVerbs.Guard(errors, () =>
+        {
+            var clock = Stopwatch.StartNew();
+            var sp = ImagingVerbs.ParseSpacing(parse.GetValue(spacing));
+            string rawPath = parse.GetValue(raw)!, labelPath = parse.GetValue(labels)!, path = parse.GetValue(outPath)!;
+            var image = VolumeFiles.Read(rawPath, sp).Voxels;
+            var truth = SegmentationMetrics.LabelsFromSamples(VolumeFiles.Read(labelPath, sp ?? image.Spacing).Voxels);
+            if (truth.Shape != image.Shape) throw new InvalidDataException($"{labelPath}: shape {truth.Shape} differs from {rawPath}'s {image.Shape}");
+            var zeroLabel = parse.GetValue(zero) == "background" ? ZeroLabel.Background : ZeroLabel.Boundary;
+            string hash, summary;
+            if (parse.GetValue(method) == "rf")
+            {
+                var annotation = BoundaryTargets.AsAnnotation(BoundaryTargets.FromLabels(truth, zeroLabel));
+                var (model, training) = PixelClassifier.Train(image, annotation, FeatureBankOptions.ForSpacing(image.Spacing),
+                    new RandomForestOptions(Trees: parse.GetValue(trees), Seed: parse.GetValue(seed)), parse.GetValue(samples));
+                model.Save(path);
+                hash = ContentHash.OfFile(path);
+                summary = $"random forest: {training.Trees} trees, {training.Features} features, {training.SamplesUsed} samples of {training.LabelledVoxelsPerClass.Sum()} labelled voxels";
+            }
+            else
+            {
+                var p = ParseTriple(parse.GetValue(patch)!, "--patch");
+                var options = new UNetTrainingOptions(parse.GetValue(levels), parse.GetValue(channels), parse.GetValue(epochs), parse.GetValue(steps),
+                    parse.GetValue(batch), p[0], p[1], p[2], parse.GetValue(rate), parse.GetValue(patience), 0.2, parse.GetValue(seed),
+                    parse.GetValue(threads), zeroLabel, true, parse.GetValue(checkpoint)).Validated();
+                UNetSegmenter? initial = null;
+                if (parse.GetValue(init) is { } weights)
+                    initial = UNetSegmenter.FromPyTorch(weights, new UNetArchitecture(options.Levels, options.BaseChannels, zeroLabel == ZeroLabel.Background ? 2 : 1), zeroLabel);
+                output.WriteLine($"training a 3D U-Net ({options.Levels} levels, {options.BaseChannels} base channels) on {rawPath} {image.NZ}×{image.NY}×{image.NX}; {TorchRuntime.Describe()}");
+                using var model = UNetSegmenter.Train(image, truth, options, initial, e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, boundary F1 {e.ValidationF1:F3}  [{clock.Elapsed.TotalSeconds:F0} s]")));
+                initial?.Dispose();
+                hash = model.Save(path);
+                var t = model.Training!;
+                summary = string.Create(CultureInfo.InvariantCulture,
+                    $"U-Net: best epoch {t.BestEpoch} of {t.History.Length - 1}{(t.StoppedEarly ? " (stopped early)" : "")}, validation boundary F1 {t.History[t.BestEpoch].ValidationF1:F3} (untrained {t.History[0].ValidationF1:F3}), reproducible MKL {t.TrainedReproducibly}");
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{summary} → {path} sha256 {hash} in {clock.Elapsed.TotalSeconds:F1} s"));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Options the <c>segment</c> verb adds for its <c>rf</c> and <c>unet</c> methods.</summary>
+    internal sealed class SegmentOptions
+    {
+        private readonly Option<string?> _model = new("--model") { Description = "rf/unet: model file written by train-segmenter." };
+        private readonly Option<double> _interior = new("--interior-threshold") { Description = "rf/unet: boundary probability below which a voxel is cell interior (seeds).", DefaultValueFactory = _ => 0.5 };
+        private readonly Option<double> _merge = new("--merge-threshold") { Description = "rf/unet: merge neighbouring supervoxels whose shared boundary has a mean probability below this.", DefaultValueFactory = _ => 0.5 };
+        private readonly Option<string?> _probabilities = new("--probabilities") { Description = "rf/unet: also write the boundary probability map here (float32)." };
+
+        public void AddTo(Command cmd)
+        {
+            cmd.Options.Add(_model);
+            cmd.Options.Add(_interior);
+            cmd.Options.Add(_merge);
+            cmd.Options.Add(_probabilities);
+        }
+
+        public int Run(ParseResult parse, string volumePath, string method, string outPath, Spacing? spacing, double? hUm, double minVolumeUm3, TextWriter output)
+        {
+            var clock = Stopwatch.StartNew();
+            string modelPath = parse.GetValue(_model) ?? throw new ArgumentException($"--method {method} needs --model (a file written by train-segmenter)");
+            if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model {modelPath}: file not found", modelPath);
+            var image = VolumeFiles.Read(volumePath, spacing).Voxels;
+            var (boundary, foreground) = method == "rf" ? PredictForest(modelPath, image) : PredictUNet(modelPath, image);
+            if (parse.GetValue(_probabilities) is { } probabilityPath) VolumeFiles.Write(probabilityPath, boundary);
+            var result = BoundaryAgglomeration.Run(boundary, new BoundaryAgglomerationOptions(parse.GetValue(_interior), hUm, parse.GetValue(_merge),
+                0, minVolumeUm3));
+            var labels = result.Labels;
+            int objects = result.Objects;
+            if (foreground is not null) (labels, objects) = MaskBackground(labels, foreground);
+            ImagingVerbs.WriteLabels(outPath, labels, objects);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {method} model {modelPath} sha256 {ContentHash.OfFile(modelPath)}, {objects} objects from {result.Supervoxels} supervoxels → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
+            return 0;
+        }
+
+        private static (Volume<float>, Volume<byte>?) PredictForest(string path, Volume<float> image)
+        {
+            var model = PixelClassifier.Load(path);
+            var p = model.Predict(image);
+            if (p.Length < 2) throw new InvalidDataException($"{path}: a boundary classifier needs at least the classes boundary and interior");
+            // Class 2 is the interior; anything else (boundary, background) is boundary for the watershed.
+            var b = Array.ConvertAll(p[1].Data, v => 1 - v);
+            Volume<byte>? foreground = p.Length >= 3 ? image.WithData(Array.ConvertAll(p[2].Data, v => v < 0.5f ? (byte)1 : (byte)0)) : null;
+            return (image.WithData(b), foreground);
+        }
+
+        private static (Volume<float>, Volume<byte>?) PredictUNet(string path, Volume<float> image)
+        {
+            using var model = UNetSegmenter.Load(path);
+            return model.PredictBoundary(image);
+        }
+
+        /// <summary>Sets background voxels to 0 and renumbers the remaining objects 1..n in raster order.</summary>
+        private static (Volume<int>, int) MaskBackground(Volume<int> labels, Volume<byte> foreground)
+        {
+            var map = new Dictionary<int, int>();
+            var data = new int[labels.Length];
+            for (int i = 0; i < data.Length; i++)
+            {
+                if (foreground.Data[i] == 0) continue;
+                int l = labels.Data[i];
+                if (!map.TryGetValue(l, out int id)) map[l] = id = map.Count + 1;
+                data[i] = id;
+            }
+            return (labels.WithData(data), map.Count);
+        }
+    }
+
+    private static int[] ParseTriple(string text, string option)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0))
+            throw new ArgumentException($"{option}: expected three positive integers z,y,x, got '{text}'");
+        return parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+    }
+}
