@@ -98,7 +98,7 @@ public sealed class MeshVerbTests : IDisposable
     }
 
     /// <summary>Unit sphere (radius 1 µm) as an icosphere, outward.</summary>
-    private static TriangleMesh Sphere() => ShapeSpace.Harmonics.Icosphere.Create(3);
+    private static TriangleMesh Sphere() => ShapeSpace.Icosphere.Create(3);
 
     private static TriangleMesh Without(TriangleMesh m, Func<int, bool> drop)
     {
