@@ -42,8 +42,9 @@ public static class ReportVerb
                     output.WriteLine($"  {s.Title}: {s.Figures} figure(s){(s.Notes.Count > 0 ? "; " + string.Join("; ", s.Notes) : "")}");
                 return 0;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or KeyNotFoundException)
             {
+                // KeyNotFoundException: a table without a column its section needs (the message names file and column)
                 errors.WriteLine($"error: {e.Message}");
                 return Failed;
             }
