@@ -27,12 +27,8 @@ public static class Cli
         var run = new Command("run", "Run a study manifest: on a single-node cluster in this process, or submitted to a running cluster with --cluster.") { runManifest, plain, clusterContacts, runSets, dryRun };
         var dashboard = new Dashboard.DashboardSettings.Options();
         dashboard.AddTo(run);
-        run.SetAction((parse, ct) => ManifestOverrideOption.Parse(parse.GetValue(runSets), errors) is not { } sets ? Task.FromResult(InvalidManifest)
-            : parse.GetValue(dryRun) ? Task.FromResult(Load(parse.GetValue(runManifest)!, errors, sets) is { } dm ? DryRunVerb.Run(dm, Terminal.Rich(output, parse.GetValue(plain)), output, errors) : InvalidManifest)
-            : parse.GetValue(clusterContacts) is { } contacts
-            ? sets.Count > 0 ? Task.FromResult(ManifestOverrideOption.RefuseWithCluster(errors))
-            : SubmitStudy(parse.GetValue(runManifest)!, contacts, output, errors, ct)
-            : RunStudy(parse.GetValue(runManifest)!, parse.GetValue(plain), output, errors, ct, dashboard.Read(parse), sets));
+        run.SetAction((parse, ct) => Run(parse.GetValue(runManifest)!, parse.GetValue(plain), parse.GetValue(clusterContacts), parse.GetValue(dryRun),
+            parse.GetValue(runSets), dashboard.Read(parse), output, errors, ct));
 
         var validateManifest = new Argument<string>("manifest") { Description = "Study manifest (YAML)." };
         var validateSets = ManifestOverrideOption.Create();
@@ -60,6 +56,17 @@ public static class Cli
         foreach (var e in result.Errors) errors.WriteLine(e.ToString());
         errors.WriteLine($"{result.Errors.Count} error(s) in {path}; nothing was run.");
         return null;
+    }
+
+    /// <summary>The <c>run</c> verb: parses <c>--set</c>, then prints the plan (<c>--dry-run</c>), runs here, or submits to a cluster.</summary>
+    private static Task<int> Run(string path, bool plain, string? contacts, bool dryRun, string[]? setTexts, Dashboard.DashboardSettings dashboard,
+        TextWriter output, TextWriter errors, CancellationToken ct)
+    {
+        if (ManifestOverrideOption.Parse(setTexts, errors) is not { } sets) return Task.FromResult(InvalidManifest);
+        if (dryRun)
+            return Task.FromResult(Load(path, errors, sets) is { } m ? DryRunVerb.Run(m, Terminal.Rich(output, plain), output, errors) : InvalidManifest);
+        if (contacts is null) return RunStudy(path, plain, output, errors, ct, dashboard, sets);
+        return sets.Count > 0 ? Task.FromResult(ManifestOverrideOption.RefuseWithCluster(errors)) : SubmitStudy(path, contacts, output, errors, ct);
     }
 
     private static int Validate(string path, TextWriter output, TextWriter errors, IReadOnlyList<ManifestOverride>? overrides = null)

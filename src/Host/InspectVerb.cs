@@ -60,7 +60,16 @@ public static class InspectVerb
         }
         var meta = tables[0].Metadata;
         string Meta(string key) => meta.TryGetValue("shapestudy." + key, out var v) ? v : "(not recorded)";
-        var failures = Failures(tables.Find("tasks"));
+        IReadOnlyList<FailedTask> failures;
+        try
+        {
+            failures = Failures(tables.Find("tasks"));
+        }
+        catch (KeyNotFoundException e)
+        {
+            errors.WriteLine($"error: {e.Message}");
+            return Unreadable;
+        }
         var missing = ResultTables.Known.Where(k => tables.Find(k) is null).ToList();
 
         if (rich)

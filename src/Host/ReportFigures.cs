@@ -100,6 +100,25 @@ public static class ReportFigures
         return Png(plot);
     }
 
+    /// <summary>Bars of pre-binned <paramref name="counts"/>: bin i spans [<paramref name="firstEdge"/> + i·<paramref name="width"/>, … + width).</summary>
+    public static byte[] BinnedHistogram(string title, string xLabel, string yLabel, double firstEdge, double width, IReadOnlyList<double> counts)
+    {
+        var plot = new Plot();
+        var positions = Enumerable.Range(0, counts.Count).Select(i => firstEdge + (i + 0.5) * width).ToArray();
+        var bars = plot.Add.Bars(positions, counts.ToArray());
+        foreach (var bar in bars.Bars)
+        {
+            bar.Size = width;
+            bar.FillColor = PaletteColor(0).WithAlpha(0.9);
+            bar.LineWidth = 0;
+        }
+        plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        return Png(plot);
+    }
+
     /// <summary>Ordinary least-squares line y = a + b x with its 95 % confidence band for the mean response.</summary>
     public sealed record LineFit(double Intercept, double Slope, int N, double[] BandX, double[] BandLow, double[] BandHigh);
 

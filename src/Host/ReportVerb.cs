@@ -42,8 +42,9 @@ public static class ReportVerb
                     output.WriteLine($"  {s.Title}: {s.Figures} figure(s){(s.Notes.Count > 0 ? "; " + string.Join("; ", s.Notes) : "")}");
                 return 0;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or KeyNotFoundException)
             {
+                // KeyNotFoundException: a table without a column its section needs (the message names file and column)
                 errors.WriteLine($"error: {e.Message}");
                 return Failed;
             }
@@ -141,6 +142,16 @@ public static class ReportVerb
         {
             int watertight = meshes.Doubles("watertight").Count(v => v > 0);
             s.Text($"{meshes.RowCount} surface meshes, {watertight} watertight.");
+        }
+        var bins = Enumerable.Range(0, 18).Select(b => $"angle_hist_{b:D2}").ToList();
+        if (bins.All(meshes.Has))
+        {
+            var counts = bins.Select(b => meshes.Doubles(b).Where(double.IsFinite).Sum()).ToArray();
+            double total = counts.Sum();
+            double below30 = total > 0 ? (counts[0] + counts[1] + counts[2]) / total : double.NaN;
+            s.Figure(ReportFigures.BinnedHistogram("Triangle angles of all meshes", "interior angle (°)", "triangle corners", 0, 10, counts),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Every interior angle of every surface mesh in 10° bins (angle_hist_00 … angle_hist_17, summed over {meshes.RowCount} meshes); {below30:P1} of the angles are below 30°."));
         }
         foreach (var (col, label, caption) in new[]
                  {

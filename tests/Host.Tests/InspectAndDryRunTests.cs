@@ -106,6 +106,18 @@ public sealed class InspectAndDryRunTests(StudyResultsFixture study)
     }
 
     [Fact]
+    public async Task ATableWithoutAColumnItNeedsIsAClearErrorNamingFileAndColumn()
+    {
+        var dir = Path.Combine(study.Dir, "inspect-truncated");
+        var table = new Study.Tables.Table("tasks").Column<string>("status");
+        table.Add(("status", "failed"));
+        var path = await Study.Tables.ParquetTableWriter.WriteAsync(table, dir, new Dictionary<string, string>());
+        var r = await CliRunner.Run("inspect", dir);
+        Assert.Equal(InspectVerb.Unreadable, r.Code);
+        Assert.Contains($"{path}: no column 'stage'", r.Err);
+    }
+
+    [Fact]
     public async Task DryRunAfterTheRunFindsEveryTaskCached()
     {
         var plan = DryRunVerb.Compute(Study.Manifest.ManifestLoader.Load(study.Manifest).Manifest!);

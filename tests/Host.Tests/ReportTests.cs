@@ -49,7 +49,7 @@ public sealed class ReportTests(StudyResultsFixture study)
         var figures = sections.ToDictionary(s => s.Title, s => s.Figures);
         Assert.Equal(images, figures.Values.Sum());
         Assert.True(figures["Shape modes"] >= 2);               // PC scatter + descriptor scatters
-        Assert.Equal(3, figures["Mesh quality"]);               // min angle, max angle, mean edge
+        Assert.Equal(4, figures["Mesh quality"]);               // all angles (angle_hist_*), min angle, max angle, mean edge
         Assert.True(figures["Phenotype versus descriptor"] >= 1);
         Assert.Equal(1, figures["Posterior marginals"]);        // one fit, one parameter
         Assert.Equal(1, figures["Segmentation overlays"]);      // the one volume input, loaded through the manifest path in provenance
