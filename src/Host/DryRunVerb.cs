@@ -32,13 +32,13 @@ public static class DryRunVerb
     /// <summary>Stages in pipeline order.</summary>
     public static readonly IReadOnlyList<string> StageOrder =
         [Stages.Segment, Stages.LoadMesh, Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh,
-         Stages.Simulate, Stages.Associate, Stages.Fit];
+         Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit];
 
     /// <summary>Stages whose tasks a stage's results can make ready (StudyPlan's dependency graph).</summary>
     private static readonly Dictionary<string, string[]> Unlocks = new()
     {
-        [Stages.Segment] = [Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.Fit],
-        [Stages.LoadMesh] = [Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.Surface, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.Fit],
+        [Stages.Segment] = [Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit],
+        [Stages.LoadMesh] = [Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.Surface, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit],
         [Stages.Surface] = [Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh, Stages.Simulate, Stages.Associate],
         [Stages.Describe] = [Stages.ShapeModel, Stages.Variant, Stages.Surface, Stages.TetMesh, Stages.Simulate, Stages.Associate],
         [Stages.ShapeModel] = [Stages.Variant, Stages.Surface, Stages.Describe, Stages.TetMesh, Stages.Simulate, Stages.Associate],
@@ -46,6 +46,7 @@ public static class DryRunVerb
         [Stages.TetMesh] = [Stages.Simulate, Stages.Associate],
         [Stages.Simulate] = [Stages.Associate],
         [Stages.Associate] = [],
+        [Stages.FitDesign] = [Stages.Fit],
         [Stages.Fit] = [],
     };
 
@@ -94,6 +95,7 @@ public static class DryRunVerb
         if (m.Simulation.Model != SimulationModel.DiffusionDecay) set.Add(Stages.TetMesh);
         if (m.Statistics.Associations.Count > 0) set.Add(Stages.Associate);
         if (m.Fit is not null) set.Add(Stages.Fit);
+        if (m.Fit is { Method: FitMethod.Surrogate }) set.Add(Stages.FitDesign);
         return set;
     }
 
