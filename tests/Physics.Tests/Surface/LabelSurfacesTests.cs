@@ -1,5 +1,6 @@
 using ShapeStudy.Core;
 using ShapeStudy.Imaging;
+using ShapeStudy.Physics.Conditioning;
 using ShapeStudy.Testing;
 using Xunit.Abstractions;
 
@@ -17,6 +18,7 @@ public class LabelSurfacesTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("gala", "train_labels.tif")]
+    [InlineData("gala", "test_labels.tif")]
     [InlineData("ovule", "labels.tif")]
     public void BundledLabelVolumesGiveWatertightOutwardMeshesWithinTwoPercentOfTheVoxelVolume(string folder, string file)
     {
@@ -39,6 +41,39 @@ public class LabelSurfacesTests(ITestOutputHelper output)
             output.WriteLine($"  label {s.Label}: {s.VoxelCount} voxels, error {s.VolumeError:P3}, χ = {s.EulerCharacteristic}");
         Assert.True(large > 0);
         Assert.True(worst < 0.02, $"worst volume error {worst:P3}");
+    }
+
+    [Theory]
+    [InlineData("gala", "train_labels.tif", 2.0)]
+    [InlineData("gala", "test_labels.tif", 2.0)]
+    [InlineData("ovule", "labels.tif", 0.3)]
+    public void ConditionedObjectsAreCleanAndKeepTheVoxelVolume(string folder, string file, double targetEdgeUm)
+    {
+        // Conditioning every object takes minutes (the full sweep is `shapestudy mesh <labels> --out <dir>`, with and
+        // without --target-edge-um); here the three smallest objects of at least 1,000 voxels of each volume, with the
+        // default conditioning (within 2 % of the voxel-count volume) and with Taubin smoothing plus decimation to about
+        // two voxels (within 3 %).
+        var labels = ReadLabels(folder, file);
+        var counts = new Dictionary<int, long>();
+        foreach (int v in labels.Data) if (v != 0) counts[v] = counts.GetValueOrDefault(v) + 1;
+        var chosen = counts.Where(c => c.Value >= 1000).OrderBy(c => c.Value).ThenBy(c => c.Key).Take(3).Select(c => c.Key).ToArray();
+        Assert.Equal(3, chosen.Length);
+        var surfaces = LabelSurfaces.Extract(labels, chosen);
+        var options = new[] { ConditioningOptions.Default, new ConditioningOptions(TargetEdgeUm: targetEdgeUm) };
+        var results = new ConditioningResult[surfaces.Count, 2];
+        Parallel.For(0, 2 * surfaces.Count, k => results[k / 2, k % 2] = SurfaceConditioning.Condition(surfaces[k / 2].Mesh!, options[k % 2]));
+        for (int i = 0; i < surfaces.Count; i++)
+            for (int o = 0; o < 2; o++)
+            {
+                var q = results[i, o].Quality;
+                double error = q.VolumeUm3 / surfaces[i].VoxelVolume - 1;
+                string name = $"{file} label {surfaces[i].Label} ({surfaces[i].VoxelCount} voxels, {(o == 0 ? "default" : "decimated")})";
+                output.WriteLine($"{name}: {results[i, o].InputQuality.Triangles} → {q.Triangles} triangles, volume error {100 * error:F3} %, "
+                    + $"min angle {q.MinAngleDeg:F1}°; {string.Join("; ", results[i, o].Repairs)}");
+                Assert.True(q.Watertight && q.Manifold && q.Outward, $"{name}: not a closed outward 2-manifold");
+                Assert.True(q.SelfIntersections == 0, $"{name}: {q.SelfIntersections} self-intersections");
+                Assert.True(Math.Abs(error) <= (o == 0 ? 0.02 : 0.03), $"{name}: volume error {100 * error:F3} %");
+            }
     }
 }
 

@@ -110,6 +110,38 @@ public class IsosurfaceStuffingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ThePsdSurvivesConditioningMarkerTransferAndStuffingOfTheRealSpine()
+    {
+        // The path of `shapestudy mesh --tetrahedral` and the pipeline's tet_mesh stage: condition the real spine, carry
+        // the PSD markers to the conditioned surface by nearest triangle, stuff it at the default spacing.
+        var (surface, markers, psd) = RealSpine();
+        var conditioned = ShapeStudy.Physics.Conditioning.SurfaceConditioning.Condition(surface);
+        var carried = MarkerTransfer.Nearest(surface, markers, conditioned.Mesh);
+        var q = Run("conditioned real spine", conditioned.Mesh, carried, new StuffingOptions(), out var mesh);
+        AssertGuaranteedQuality(q, "conditioned real spine");
+        Assert.InRange(q.VolumeUm3 / conditioned.Mesh.SignedVolume(), 0.99, 1.01);
+        var psdTris = psd.SelectMany(f => surface.Triangles.AsSpan(3 * f, 3).ToArray()).ToArray();
+        double inputArea = new TriangleMesh(surface.Vertices, psdTris).Area();
+        var carriedTris = Enumerable.Range(0, carried.Length).Where(f => carried[f] == BoundaryRegion.Psd)
+            .SelectMany(f => conditioned.Mesh.Triangles.Skip(3 * f).Take(3)).ToArray();
+        double carriedArea = new TriangleMesh(conditioned.Mesh.Vertices, carriedTris).Area(), tetArea = MarkedArea(mesh, BoundaryRegion.Psd);
+        output.WriteLine($"PSD area: input {inputArea:F4} µm², conditioned surface {carriedArea:F4} µm², tetrahedral boundary {tetArea:F4} µm²");
+        Assert.InRange(carriedArea / inputArea, 0.95, 1.05);
+        Assert.InRange(tetArea / inputArea, 0.95, 1.05);
+        // every other boundary face is membrane, and the markers form one patch located on the input PSD
+        Assert.All(mesh.FaceMarkers, m => Assert.True(m == BoundaryRegion.Psd || m == BoundaryRegion.Membrane));
+        var psdLocator = new SurfaceLocator(new TriangleMesh(surface.Vertices, psdTris));
+        for (int f = 0; f < mesh.BoundaryFaceCount; f++)
+        {
+            if (mesh.FaceMarkers[f] != BoundaryRegion.Psd) continue;
+            int a = 3 * mesh.BoundaryFaces[3 * f], b = 3 * mesh.BoundaryFaces[3 * f + 1], c = 3 * mesh.BoundaryFaces[3 * f + 2];
+            var p = mesh.Vertices;
+            double d = psdLocator.Closest((p[a] + p[b] + p[c]) / 3, (p[a + 1] + p[b + 1] + p[c + 1]) / 3, (p[a + 2] + p[b + 2] + p[c + 2]) / 3).Distance;
+            Assert.True(d < 0.1, $"PSD face {f} lies {d:F3} µm from the input PSD");
+        }
+    }
+
+    [Fact]
     public void EveryBundledSpineMeetsTheBoundsTheVolumeAndAClosedManifoldBoundary()
     {
         // All 24 MICrONS spines and the Rangamani meshes as bundled, default spacing (≈ 100,000 tetrahedra, refined where
