@@ -69,7 +69,7 @@ public static class LearnedSegmentationVerbs
                 UNetSegmenter? initial = null;
                 if (parse.GetValue(init) is { } weights)
                     initial = UNetSegmenter.FromPyTorch(weights, new UNetArchitecture(options.Levels, options.BaseChannels, zeroLabel == ZeroLabel.Background ? 2 : 1), zeroLabel);
-                output.WriteLine($"training a 3D U-Net ({options.Levels} levels, {options.BaseChannels} base channels) on {rawPath} {image.NZ}×{image.NY}×{image.NX}; {TorchRuntime.Describe()}");
+                output.WriteLine($"training a 3D U-Net ({options.Levels} levels, {options.BaseChannels} base channels) on {rawPath} {image.NZ}×{image.NY}×{image.NX} with {options.Threads} libtorch thread(s); TorchSharp {TorchRuntime.Describe().TorchSharpVersion} / libtorch {TorchRuntime.Describe().LibTorchVersion}");
                 using var model = UNetSegmenter.Train(image, truth, options, initial, e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, boundary F1 {e.ValidationF1:F3}  [{clock.Elapsed.TotalSeconds:F0} s]")));
                 initial?.Dispose();
