@@ -16,8 +16,8 @@ public static class ImagingVerbs
     public static Command Segment(TextWriter output, TextWriter errors)
     {
         var volume = new Argument<string>("volume") { Description = "Input volume: TIFF/OME-TIFF, MRC or .npy." };
-        var method = new Option<string>("--method") { Description = "otsu (threshold + connected components), watershed (distance-transform watershed), rf or unet (learned boundary map from --model, then agglomeration).", DefaultValueFactory = _ => "otsu" };
-        method.AcceptOnlyFromAmong("otsu", "watershed", "rf", "unet");
+        var method = new Option<string>("--method") { Description = "otsu (threshold + connected components), watershed (distance-transform watershed), rf or unet (learned boundary map from --model, then agglomeration), boundary (the volume is a boundary-probability map: agglomeration only).", DefaultValueFactory = _ => "otsu" };
+        method.AcceptOnlyFromAmong("otsu", "watershed", "rf", "unet", "boundary");
         var sigma = new Option<double>("--sigma-um") { Description = "Gaussian smoothing σ in µm (0 = none).", DefaultValueFactory = _ => 0 };
         var spacing = new Option<string?>("--spacing-um") { Description = "Voxel size z,y,x in µm (overrides the file's)." };
         var minVolume = new Option<double>("--min-volume-um3") { Description = "Drop objects smaller than this (µm³).", DefaultValueFactory = _ => 0 };
@@ -35,7 +35,7 @@ public static class ImagingVerbs
         learned.AddTo(cmd);
         cmd.SetAction(parse => Guard(errors, () =>
         {
-            if (parse.GetValue(method) is "rf" or "unet")
+            if (parse.GetValue(method) is "rf" or "unet" or "boundary")
                 return learned.Run(parse, parse.GetValue(volume)!, parse.GetValue(method)!, parse.GetValue(outPath)!, ParseSpacing(parse.GetValue(spacing)),
                     parse.GetValue(h), parse.GetValue(minVolume), output);
             var clock = Stopwatch.StartNew();

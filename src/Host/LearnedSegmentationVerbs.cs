@@ -69,7 +69,7 @@ public static class LearnedSegmentationVerbs
                 UNetSegmenter? initial = null;
                 if (parse.GetValue(init) is { } weights)
                     initial = UNetSegmenter.FromPyTorch(weights, new UNetArchitecture(options.Levels, options.BaseChannels, zeroLabel == ZeroLabel.Background ? 2 : 1), zeroLabel);
-                output.WriteLine($"training a 3D U-Net ({options.Levels} levels, {options.BaseChannels} base channels) on {rawPath} {image.NZ}×{image.NY}×{image.NX}; {TorchRuntime.Describe()}");
+                output.WriteLine($"training a 3D U-Net ({options.Levels} levels, {options.BaseChannels} base channels) on {rawPath} {image.NZ}×{image.NY}×{image.NX} with {options.Threads} libtorch thread(s); TorchSharp {TorchRuntime.Describe().TorchSharpVersion} / libtorch {TorchRuntime.Describe().LibTorchVersion}");
                 using var model = UNetSegmenter.Train(image, truth, options, initial, e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, boundary F1 {e.ValidationF1:F3}  [{clock.Elapsed.TotalSeconds:F0} s]")));
                 initial?.Dispose();
@@ -103,10 +103,24 @@ public static class LearnedSegmentationVerbs
         public int Run(ParseResult parse, string volumePath, string method, string outPath, Spacing? spacing, double? hUm, double minVolumeUm3, TextWriter output)
         {
             var clock = Stopwatch.StartNew();
-            string modelPath = parse.GetValue(_model) ?? throw new ArgumentException($"--method {method} needs --model (a file written by train-segmenter)");
-            if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model {modelPath}: file not found", modelPath);
             var image = VolumeFiles.Read(volumePath, spacing).Voxels;
-            var (boundary, foreground) = method == "rf" ? PredictForest(modelPath, image) : PredictUNet(modelPath, image);
+            string modelNote;
+            Volume<float> boundary;
+            Volume<byte>? foreground = null;
+            if (method == "boundary")
+            {
+                foreach (var v in image.Data)
+                    if (!(v >= 0 && v <= 1)) throw new InvalidDataException($"{volumePath}: --method boundary needs probabilities in [0, 1], found {v}");
+                boundary = image;
+                modelNote = "boundary map";
+            }
+            else
+            {
+                string modelPath = parse.GetValue(_model) ?? throw new ArgumentException($"--method {method} needs --model (a file written by train-segmenter)");
+                if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model {modelPath}: file not found", modelPath);
+                (boundary, foreground) = method == "rf" ? PredictForest(modelPath, image) : PredictUNet(modelPath, image);
+                modelNote = $"{method} model {modelPath} sha256 {ContentHash.OfFile(modelPath)}";
+            }
             if (parse.GetValue(_probabilities) is { } probabilityPath) VolumeFiles.Write(probabilityPath, boundary);
             var result = BoundaryAgglomeration.Run(boundary, new BoundaryAgglomerationOptions(parse.GetValue(_interior), hUm, parse.GetValue(_merge),
                 0, minVolumeUm3));
@@ -115,7 +129,7 @@ public static class LearnedSegmentationVerbs
             if (foreground is not null) (labels, objects) = MaskBackground(labels, foreground);
             ImagingVerbs.WriteLabels(outPath, labels, objects);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {method} model {modelPath} sha256 {ContentHash.OfFile(modelPath)}, {objects} objects from {result.Supervoxels} supervoxels → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
+                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {modelNote}, {objects} objects from {result.Supervoxels} supervoxels → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
             return 0;
         }
 
