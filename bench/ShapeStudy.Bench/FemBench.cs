@@ -81,7 +81,7 @@ public static class FemBench
         var s = result.Statistics;
         Console.WriteLine(JsonSerializer.Serialize(new
         {
-            tool = $"ShapeStudy.Physics.Fem (.NET {Environment.Version}, {Environment.ProcessorCount} cores, CG + {solver switch { "jacobi" => "Jacobi", "ic0" => "block IC(0)", _ => "block diagonal IC, Eisenstat" }})",
+            tool = $"ShapeStudy.Physics.Fem (.NET {Environment.Version}, {Environment.ProcessorCount} thread(s), CG + {solver switch { "jacobi" => "Jacobi", "ic0" => "block IC(0)", _ => "diagonal IC by Eisenstat's trick" }})",
             mesh = label,
             vertices = nv,
             tets = mesh.TetCount,

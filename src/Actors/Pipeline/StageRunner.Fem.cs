@@ -45,7 +45,11 @@ public sealed partial class StageRunner
             markers = SpineRegions.GeometricPsd(surface, p.PsdTopFraction);
             psdSource = "geometric";
         }
-        var mesh = IsosurfaceStuffing.Mesh(surface, markers, new StuffingOptions { LatticeSpacingUm = p.LatticeUm });
+        var stuffing = new StuffingOptions { LatticeSpacingUm = p.LatticeUm };
+        if (p.SpineApparatusPath is not null) stuffing = stuffing with { Organelle = ObjFormat.Read(p.SpineApparatusPath) };
+        var mesh = IsosurfaceStuffing.Mesh(surface, markers, stuffing);
+        if (p.SpineApparatusPath is not null && Array.IndexOf(mesh.TetRegions, CalciumSpineModel.SpineApparatusRegion) < 0)
+            throw new InvalidDataException($"{p.ShapeId}: no tetrahedron lies inside the spine apparatus {p.SpineApparatusPath} (outside the shape, or thinner than the lattice); check inputs[].spine_apparatus or use a finer meshing.lattice_um");
         if (Array.IndexOf(mesh.FaceMarkers, BoundaryRegion.Psd) < 0)
             throw new InvalidDataException($"{p.ShapeId}: no boundary face of the tetrahedral mesh lies on the PSD; use a finer meshing.lattice_um");
         int pieces = SpineCompartments.ConnectedComponents(mesh);

@@ -289,8 +289,8 @@ public sealed class DenseLu
 /// (L the strict lower triangle of A, D̃ chosen so that diag(P) = diag(A): d̃ᵢ = aᵢᵢ − Σ_{j&lt;i} aᵢⱼ²/d̃ⱼ), applied with
 /// Eisenstat's trick: CG runs on the split-preconditioned operator D̃^½ (D̃+L)⁻¹ A (D̃+Lᵀ)⁻¹ D̃^½, whose product costs
 /// one backward and one forward sweep over the triangles of A, i.e. about one matrix–vector product per iteration instead
-/// of two. Only the strict upper triangle is stored (the backward sweep reads it by rows, the forward sweep by columns,
-/// scattering each new value into the rows below), so an iteration streams the matrix's upper half twice. Rows are split
+/// of two. The strict upper and lower triangles inside the blocks are stored apart from the couplings between blocks, so
+/// the backward sweep streams the upper and the forward sweep the lower half: an iteration reads the matrix once. Rows are split
 /// into contiguous blocks (one per processor for large matrices) whose sweeps run in parallel; the factor ignores
 /// couplings between blocks (kept in a small separate matrix) and the operator adds them back, so the solve is exact for
 /// A. The stopping test uses the preconditioned residual (‖W⁻¹(b − Ax)‖₂ ≤ tol·‖W⁻¹b‖₂, W = (D̃ + L) D̃^−½), like
@@ -303,9 +303,10 @@ public sealed class EisenstatConjugateGradient
     private readonly int[] _blocks;
     private readonly int[] _urp, _uci; // strict upper triangle inside each block (CSR)
     private readonly double[] _uv;
+    private readonly int[] _lrp, _lci; // strict lower triangle inside each block (CSR, the transpose of the upper one)
+    private readonly double[] _lv;
     private readonly int[] _crp, _cci; // couplings between blocks (CSR, both triangles)
     private readonly double[] _cv;
-    private readonly double[] _g;       // forward-sweep accumulator (zero between sweeps)
 
     /// <summary>Diagonal shift α (relative) that was needed for positive pivots (0 when none).</summary>
     public double Shift { get; }
@@ -329,7 +330,7 @@ public sealed class EisenstatConjugateGradient
         bl.Add(n);
         _blocks = bl.ToArray();
         var lowStart = new int[n]; var highEnd = new int[n];
-        _urp = new int[n + 1]; _crp = new int[n + 1];
+        _urp = new int[n + 1]; _crp = new int[n + 1]; _lrp = new int[n + 1];
         for (int b = 0; b + 1 < _blocks.Length; b++)
             for (int i = _blocks[b]; i < _blocks[b + 1]; i++)
             {
@@ -339,36 +340,39 @@ public sealed class EisenstatConjugateGradient
                 while (k < rp[i + 1] && ci[k] < _blocks[b + 1]) k++;
                 highEnd[i] = k;
                 _urp[i + 1] = _urp[i] + highEnd[i] - dp[i] - 1;
+                _lrp[i + 1] = _lrp[i] + dp[i] - lowStart[i];
                 _crp[i + 1] = _crp[i] + (lowStart[i] - rp[i]) + (rp[i + 1] - highEnd[i]);
             }
         _uci = new int[_urp[n]]; _uv = new double[_urp[n]];
+        _lci = new int[_lrp[n]]; _lv = new double[_lrp[n]];
         _cci = new int[_crp[n]]; _cv = new double[_crp[n]];
         for (int i = 0; i < n; i++)
         {
-            int u = _urp[i], c = _crp[i];
+            int u = _urp[i], c = _crp[i], l = _lrp[i];
+            for (int k = lowStart[i]; k < dp[i]; k++, l++) { _lci[l] = ci[k]; _lv[l] = v[k]; }
             for (int k = dp[i] + 1; k < highEnd[i]; k++, u++) { _uci[u] = ci[k]; _uv[u] = v[k]; }
             for (int k = rp[i]; k < lowStart[i]; k++, c++) { _cci[c] = ci[k]; _cv[c] = v[k]; }
             for (int k = highEnd[i]; k < rp[i + 1]; k++, c++) { _cci[c] = ci[k]; _cv[c] = v[k]; }
         }
-        _d = new double[n]; _dInv = new double[n]; _s = new double[n]; _sInv = new double[n]; _e = new double[n]; _g = new double[n];
+        _d = new double[n]; _dInv = new double[n]; _s = new double[n]; _sInv = new double[n]; _e = new double[n];
+        var g = new double[n];
         double shift = 0;
         while (true)
         {
             // d̃ᵢ = aᵢᵢ − Σ_{j<i} aⱼᵢ²/d̃ⱼ, by columns of the upper triangle
-            Array.Clear(_g);
+            Array.Clear(g);
             bool ok = true;
             for (int i = 0; i < n && ok; i++)
             {
-                double d = v[dp[i]] * (1 + shift) - _g[i];
+                double d = v[dp[i]] * (1 + shift) - g[i];
                 _d[i] = d;
                 ok = d > 0;
-                for (int k = _urp[i]; k < _urp[i + 1]; k++) _g[_uci[k]] += _uv[k] * _uv[k] / d;
+                for (int k = _urp[i]; k < _urp[i + 1]; k++) g[_uci[k]] += _uv[k] * _uv[k] / d;
             }
             if (ok) break;
             shift = shift == 0 ? 1e-3 : shift * 10;
             if (shift > 1e3) throw new InvalidOperationException("diagonal incomplete Cholesky failed even with a large diagonal shift");
         }
-        Array.Clear(_g);
         Shift = shift;
         for (int i = 0; i < n; i++) { _s[i] = Math.Sqrt(_d[i]); _sInv[i] = 1 / _s[i]; _dInv[i] = 1 / _d[i]; _e[i] = v[dp[i]] - 2 * _d[i]; }
     }
@@ -380,7 +384,7 @@ public sealed class EisenstatConjugateGradient
     }
 
     /// <summary>out = Â y = S (t + (D̃+L)⁻¹(S y + E t + C t)) with t = (D̃+Lᵀ)⁻¹ S y (C: couplings between blocks); returns y·out.</summary>
-    private unsafe double Operator(double[] y, double[] t, double[] result)
+    private unsafe double Operator(double[] y, double[] t, double[] w, double[] result)
     {
         var partial = new double[_blocks.Length - 1];
         ForBlocks((lo, hi) =>
@@ -400,17 +404,18 @@ public sealed class EisenstatConjugateGradient
         // barrier: the forward sweep reads t of the other blocks through the couplings between blocks
         ForBlocks((lo, hi) =>
         {
-            fixed (int* urp = _urp, uci = _uci, crp = _crp, cci = _cci)
-            fixed (double* uv = _uv, cv = _cv, tp = t, yp = y, rs = result, d = _dInv, sq = _s, e = _e, g = _g)
+            fixed (int* lrp = _lrp, lci = _lci, crp = _crp, cci = _cci)
+            fixed (double* lv = _lv, cv = _cv, tp = t, yp = y, wp = w, rs = result, d = _dInv, sq = _s, e = _e)
             {
                 double acc = 0;
                 for (int i = lo; i < hi; i++)
                 {
-                    double s = sq[i] * yp[i] + e[i] * tp[i] - g[i];
-                    g[i] = 0;
+                    double s = sq[i] * yp[i] + e[i] * tp[i];
                     for (int k = crp[i], end = crp[i + 1]; k < end; k++) s += cv[k] * tp[cci[k]];
+                    // farthest column first, as in the backward sweep
+                    for (int k = lrp[i], end = lrp[i + 1]; k < end; k++) s -= lv[k] * wp[lci[k]];
                     double wi = s * d[i];
-                    for (int k = urp[i], end = urp[i + 1]; k < end; k++) g[uci[k]] += uv[k] * wi;
+                    wp[i] = wi;
                     double r = sq[i] * (tp[i] + wi);
                     rs[i] = r;
                     acc += yp[i] * r;
@@ -427,16 +432,16 @@ public sealed class EisenstatConjugateGradient
     public LinearSolveResult Solve(double[] b, double[] x, double relativeTolerance, int maxIterations)
     {
         int n = _n;
-        var bh = new double[n]; var y = new double[n]; var r = new double[n]; var d = new double[n]; var q = new double[n]; var t = new double[n];
-        // b̂ = S (D̃+L_B)⁻¹ b (forward sweep by columns of the upper triangle), ŷ₀ = S⁻¹ (D̃+U_B) x₀
+        var bh = new double[n]; var y = new double[n]; var r = new double[n]; var d = new double[n]; var q = new double[n]; var t = new double[n]; var w = new double[n];
+        // b̂ = S (D̃+L_B)⁻¹ b, ŷ₀ = S⁻¹ (D̃+U_B) x₀ (w holds (D̃+L_B)⁻¹ b)
         ForBlocks((lo, hi) =>
         {
-            var g = _g;
             for (int i = lo; i < hi; i++)
             {
-                double wi = (b[i] - g[i]) * _dInv[i];
-                g[i] = 0;
-                for (int k = _urp[i]; k < _urp[i + 1]; k++) g[_uci[k]] += _uv[k] * wi;
+                double s0 = b[i];
+                for (int k = _lrp[i]; k < _lrp[i + 1]; k++) s0 -= _lv[k] * w[_lci[k]];
+                double wi = s0 * _dInv[i];
+                w[i] = wi;
                 bh[i] = wi * _s[i];
                 double s = _d[i] * x[i];
                 for (int k = _urp[i]; k < _urp[i + 1]; k++) s += _uv[k] * x[_uci[k]];
@@ -445,7 +450,7 @@ public sealed class EisenstatConjugateGradient
         });
         double bn = VectorOps.Norm(bh, n);
         if (bn == 0) { Array.Clear(x, 0, n); return new(true, 0, 0); }
-        Operator(y, t, r);
+        Operator(y, t, w, r);
         for (int i = 0; i < n; i++) r[i] = bh[i] - r[i];
         double rr = VectorOps.Dot(r, r, n), target = relativeTolerance * bn;
         int it = 0;
@@ -455,7 +460,7 @@ public sealed class EisenstatConjugateGradient
             Array.Copy(r, d, n);
             for (it = 1; it <= maxIterations; it++)
             {
-                double dq = Operator(d, t, q);
+                double dq = Operator(d, t, w, q);
                 if (!(dq > 0)) break;
                 double alpha = rr / dq;
                 double rrNew = VectorOps.CgUpdate(alpha, d, q, y, r, n);

@@ -64,7 +64,13 @@ public sealed record VolumeInput(string Name, string Path, Spacing? SpacingUm, s
 /// (wildcards <c>*</c> and <c>?</c> only in the file-name part); <paramref name="Files"/> are the matched absolute paths,
 /// sorted ordinally, at least one.
 /// </summary>
-public sealed record MeshInput(string Name, string Pattern, IReadOnlyList<string> Files) : StudyInput(Name);
+public sealed record MeshInput(string Name, string Pattern, IReadOnlyList<string> Files) : StudyInput(Name)
+{
+    /// <summary>Optional closed surface (.obj, µm, absolute path) of a spine apparatus inside these meshes: the tetrahedral
+    /// mesh then carries it as subdomain 1 with its interface faces marked, and <c>calcium_spine</c> adds the lumenal Ca²⁺
+    /// with SERCA uptake and leak (manifest key <c>inputs[i].spine_apparatus</c>).</summary>
+    public string? SpineApparatusPath { get; init; }
+}
 
 /// <summary>Segmentation algorithm.</summary>
 public enum SegmentationMethod

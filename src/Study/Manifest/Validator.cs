@@ -14,7 +14,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
         ["schema_version", "study", "inputs", "segmentation", "shape_space", "meshing", "simulation", "fit", "statistics", "execution", "outputs"];
     private static readonly string[] StudyKeys = ["id", "seed"];
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
-    private static readonly string[] MeshKeys = ["meshes", "name"];
+    private static readonly string[] MeshKeys = ["meshes", "name", "spine_apparatus"];
     private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
     private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
@@ -230,7 +230,27 @@ internal sealed partial class Validator(string file, string baseDirectory)
         name ??= DefaultName(filePattern.IndexOfAny(['*', '?']) < 0
             ? Path.GetFileNameWithoutExtension(filePattern)
             : Path.GetFileName(directory));
-        return new MeshInput(name, full, Array.AsReadOnly(files));
+        return new MeshInput(name, full, Array.AsReadOnly(files)) { SpineApparatusPath = ReadSpineApparatus(s) };
+    }
+
+    private string? ReadSpineApparatus(Section s)
+    {
+        if (s.Get("spine_apparatus") is not { } node) return null;
+        string key = s.PathOf("spine_apparatus");
+        var text = ParseString(node, key, "the path of a closed .obj surface of the spine apparatus (µm, inside the input meshes)");
+        if (text is null) return null;
+        string full = Path.GetFullPath(Path.Combine(baseDirectory, text));
+        if (!string.Equals(Path.GetExtension(full), ".obj", StringComparison.OrdinalIgnoreCase))
+        {
+            Error(node, key, $"expected a .obj surface of the spine apparatus, got '{text}'");
+            return null;
+        }
+        if (!File.Exists(full))
+        {
+            Error(node, key, $"file not found: {full}");
+            return null;
+        }
+        return full;
     }
 
     private string? ReadName(Section s)

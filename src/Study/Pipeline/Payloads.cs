@@ -89,7 +89,13 @@ public sealed record SimulatePayload(string SimId, ArtifactRef Mask, ParameterSe
 /// top <paramref name="PsdTopFraction"/> of the surface along its major axis.
 /// </summary>
 public sealed record TetMeshPayload(string ShapeId, ArtifactRef Mesh, double? LatticeUm, string? SourcePath, string? SourceSha256,
-    string? RegionsPath, string? RegionsSha256, double PsdTopFraction);
+    string? RegionsPath, string? RegionsSha256, double PsdTopFraction)
+{
+    /// <summary>Closed surface (.obj) of a spine apparatus to mesh as subdomain 1 (null = none).</summary>
+    public string? SpineApparatusPath { get; init; }
+    /// <summary>SHA-256 of <see cref="SpineApparatusPath"/> (part of the task key).</summary>
+    public string? SpineApparatusSha256 { get; init; }
+}
 
 /// <summary>One shape's descriptors and its phenotypes per compartment (whole, source, far), the unit of an association analysis.</summary>
 public sealed record AssociationObservation(string ShapeId, IReadOnlyDictionary<string, double> Descriptors,

@@ -61,6 +61,7 @@ public sealed class StudyPlan
     private readonly IReadOnlyList<ParameterSet> _sweep;
     private readonly Dictionary<string, PlannedTask> _tasks = new();
     private readonly HashSet<string> _outstanding = new();
+    private readonly Dictionary<string, string> _spineApparatus = new(); // cell id → spine-apparatus surface of its input
     // Incremental counts so that each result is applied in O(1) (a study may have 10,000s of simulations).
     private readonly Dictionary<string, int> _outstandingByStage = new();
     private readonly Dictionary<string, int> _pendingSimulations = new();   // by shape id
@@ -131,6 +132,7 @@ public sealed class StudyPlan
                         _inputsPending++;
                         var cellId = $"{mi.Name}/{Path.GetFileNameWithoutExtension(file)}";
                         Cells[cellId] = new CellState { CellId = cellId, Input = mi.Name, SourceFile = file, Kind = "surface_mesh" };
+                        if (mi.SpineApparatusPath is not null) _spineApparatus[cellId] = mi.SpineApparatusPath;
                         Shapes[RealShapeId(cellId)] = new ShapeState { ShapeId = RealShapeId(cellId), CellId = cellId, Synthetic = false };
                         ready.Add(Emit(Stages.LoadMesh, cellId, new LoadMeshPayload(cellId, file, _fileHash(file), _m.Simulation.MaxVoxels, MeshConditioning.From(_m.Meshing)),
                             p => p with { Path = "" }));
@@ -297,9 +299,11 @@ public sealed class StudyPlan
                     var candidate = Path.Combine(Path.GetDirectoryName(cell.SourceFile)!, Path.GetFileNameWithoutExtension(cell.SourceFile) + "_regions.json");
                     if (File.Exists(candidate)) { source = cell.SourceFile; regions = candidate; }
                 }
+                string? sa = shape.Synthetic ? null : _spineApparatus.GetValueOrDefault(shape.CellId);
                 yield return Emit(Stages.TetMesh, shape.ShapeId, new TetMeshPayload(shape.ShapeId, shape.Mesh, _m.Meshing.LatticeUm,
-                    source, source is null ? null : _fileHash(source), regions, regions is null ? null : _fileHash(regions), GeometricPsdTopFraction),
-                    p => p with { SourcePath = null, RegionsPath = null });
+                    source, source is null ? null : _fileHash(source), regions, regions is null ? null : _fileHash(regions), GeometricPsdTopFraction)
+                    { SpineApparatusPath = sa, SpineApparatusSha256 = sa is null ? null : _fileHash(sa) },
+                    p => p with { SourcePath = null, RegionsPath = null, SpineApparatusPath = null });
                 yield break;
             }
             foreach (var p in _sweep)

@@ -56,4 +56,27 @@ public sealed class FemSimulationManifestTests : IDisposable
         var v = Load("{ volume: surface }", "{ model: diffusion_decay, parameters: { pmca_k_um: 0.4 } }");
         Assert.Contains(v.Errors, e => e.Message.Contains("pmca_k_um"));
     }
+
+    [Fact]
+    public void Spine_apparatus_surface_is_resolved_and_a_missing_or_non_obj_file_names_the_key()
+    {
+        ManifestLoadResult With(string sa) => ManifestLoader.Load(_dir.Write("study.yaml", $"""
+            schema_version: 1
+            study: {"{"} id: fem {"}"}
+            inputs:
+              - meshes: data/microns-spines/spine_*.obj
+                spine_apparatus: {sa}
+            meshing: {"{"} volume: tetrahedral {"}"}
+            simulation: {"{"} model: calcium_spine {"}"}
+            outputs: {"{"} dir: out {"}"}
+            """));
+        var ok = With("data/microns-spines/spine_00.obj");
+        Assert.Empty(ok.Errors);
+        var input = Assert.IsType<MeshInput>(Assert.Single(ok.Manifest!.Inputs));
+        Assert.Equal(Path.GetFullPath(Path.Combine(_dir.Root, "data", "microns-spines", "spine_00.obj")), input.SpineApparatusPath);
+        var missing = Assert.Single(With("data/microns-spines/no_such_sa.obj").Errors);
+        Assert.Equal("inputs[0].spine_apparatus", missing.Key);
+        Assert.Contains("file not found", missing.Message);
+        Assert.Equal("inputs[0].spine_apparatus", Assert.Single(With("data/microns-spines/sa.stl").Errors).Key);
+    }
 }
