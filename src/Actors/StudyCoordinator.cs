@@ -275,7 +275,7 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
     private Dictionary<string, string> Provenance()
     {
         var finished = _plan.Tasks.Select(t => _store.Find(t.Key)?.FinishedUtc).Where(f => f is not null).Select(f => f!.Value).DefaultIfEmpty(DateTime.UnixEpoch).Max();
-        return new Dictionary<string, string>
+        var provenance = new Dictionary<string, string>
         {
             ["shapestudy.study_id"] = _manifest.Study.Id,
             ["shapestudy.manifest_sha256"] = _manifest.ManifestHash,
@@ -285,6 +285,10 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
             ["shapestudy.manifest"] = _manifest.ManifestText,
             ["shapestudy.manifest_path"] = _manifest.ManifestPath,
         };
+        var segment = _plan.Tasks.FirstOrDefault(t => t.Stage == Stages.Segment);
+        if (segment is not null && StageJson.Read<SegmentPayload>(segment.PayloadJson).Learned is { } model)
+            provenance["shapestudy.segmentation_model_sha256"] = model.Sha256;
+        return provenance;
     }
 
     /// <summary>Tells the observer (the dashboard) what happened to a task, with the real cell it belongs to.</summary>

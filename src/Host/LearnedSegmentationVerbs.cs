@@ -118,51 +118,16 @@ public static class LearnedSegmentationVerbs
             {
                 string modelPath = parse.GetValue(_model) ?? throw new ArgumentException($"--method {method} needs --model (a file written by train-segmenter)");
                 if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model {modelPath}: file not found", modelPath);
-                (boundary, foreground) = method == "rf" ? PredictForest(modelPath, image) : PredictUNet(modelPath, image);
+                (boundary, foreground) = LearnedSegmentation.PredictBoundary(method, modelPath, image);
                 modelNote = $"{method} model {modelPath} sha256 {ContentHash.OfFile(modelPath)}";
             }
             if (parse.GetValue(_probabilities) is { } probabilityPath) VolumeFiles.Write(probabilityPath, boundary);
-            var result = BoundaryAgglomeration.Run(boundary, new BoundaryAgglomerationOptions(parse.GetValue(_interior), hUm, parse.GetValue(_merge),
-                0, minVolumeUm3));
-            var labels = result.Labels;
-            int objects = result.Objects;
-            if (foreground is not null) (labels, objects) = MaskBackground(labels, foreground);
+            var (labels, objects, supervoxels) = LearnedSegmentation.Agglomerate(boundary, foreground,
+                new BoundaryAgglomerationOptions(parse.GetValue(_interior), hUm, parse.GetValue(_merge), 0, minVolumeUm3));
             ImagingVerbs.WriteLabels(outPath, labels, objects);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {modelNote}, {objects} objects from {result.Supervoxels} supervoxels → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
+                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {modelNote}, {objects} objects from {supervoxels} supervoxels → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
             return 0;
-        }
-
-        private static (Volume<float>, Volume<byte>?) PredictForest(string path, Volume<float> image)
-        {
-            var model = PixelClassifier.Load(path);
-            var p = model.Predict(image);
-            if (p.Length < 2) throw new InvalidDataException($"{path}: a boundary classifier needs at least the classes boundary and interior");
-            // Class 2 is the interior; anything else (boundary, background) is boundary for the watershed.
-            var b = Array.ConvertAll(p[1].Data, v => 1 - v);
-            Volume<byte>? foreground = p.Length >= 3 ? image.WithData(Array.ConvertAll(p[2].Data, v => v < 0.5f ? (byte)1 : (byte)0)) : null;
-            return (image.WithData(b), foreground);
-        }
-
-        private static (Volume<float>, Volume<byte>?) PredictUNet(string path, Volume<float> image)
-        {
-            using var model = UNetSegmenter.Load(path);
-            return model.PredictBoundary(image);
-        }
-
-        /// <summary>Sets background voxels to 0 and renumbers the remaining objects 1..n in raster order.</summary>
-        private static (Volume<int>, int) MaskBackground(Volume<int> labels, Volume<byte> foreground)
-        {
-            var map = new Dictionary<int, int>();
-            var data = new int[labels.Length];
-            for (int i = 0; i < data.Length; i++)
-            {
-                if (foreground.Data[i] == 0) continue;
-                int l = labels.Data[i];
-                if (!map.TryGetValue(l, out int id)) map[l] = id = map.Count + 1;
-                data[i] = id;
-            }
-            return (labels.WithData(data), map.Count);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ShapeStudy.Core;
 using ShapeStudy.Imaging;
+using ShapeStudy.Learning.Segmentation;
 using ShapeStudy.Physics;
 using ShapeStudy.Physics.Conditioning;
 using ShapeStudy.ShapeSpace;
@@ -43,6 +44,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
             "otsu" => ClassicalSegmentation.Run(image, new ClassicalSegmentationOptions(p.SigmaUm, polarity, p.Connectivity, p.MinVolumeUm3)),
             "watershed" => WatershedSegmentation.Run(image, new WatershedSegmentationOptions(p.SigmaUm, polarity, p.HUm, p.Connectivity,
                 p.Compactness, p.MinVolumeUm3)),
+            "rf" or "unet" => Learned(p, image),
             _ => throw new ArgumentException($"unknown segmentation method '{p.Method}'"),
         };
         var counts = LabelOps.VoxelCounts(seg.Labels);
@@ -62,6 +64,18 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         }
         var sp = seg.Labels.Spacing;
         return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality);
+    }
+
+    /// <summary>Saved model → boundary map → agglomeration; the threshold column is the interior threshold, "components" the supervoxels.</summary>
+    private static SegmentationResult Learned(SegmentPayload p, ImageVolume image)
+    {
+        var model = p.Learned ?? throw new ArgumentException($"segmentation method '{p.Method}' needs a model");
+        var modelPath = model.Path ?? throw new ArgumentException($"segmentation method '{p.Method}' needs a model path");
+        if (File.Exists(modelPath) && ContentHash.OfFile(modelPath) != model.Sha256)
+            throw new InvalidDataException($"{modelPath}: the model file changed since the study was planned (sha256 {model.Sha256}); run the study again");
+        var r = LearnedSegmentation.Run(p.Method, modelPath, image.Voxels,
+            new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, model.MergeThreshold, 0, p.MinVolumeUm3).Validated());
+        return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);
     }
 
     private LoadMeshResult LoadMesh(LoadMeshPayload p)

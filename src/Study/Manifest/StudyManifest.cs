@@ -82,6 +82,10 @@ public enum SegmentationMethod
     /// watershed of the negative distance: splits touching objects.
     /// </summary>
     Watershed,
+    /// <summary>Saved random-forest pixel classifier (.sspc) → boundary map → seeded watershed + mean-boundary agglomeration.</summary>
+    Rf,
+    /// <summary>Saved 3D U-Net (.ssun) → boundary map → seeded watershed + mean-boundary agglomeration.</summary>
+    Unet,
 }
 
 /// <summary>Which side of the threshold is the object.</summary>
@@ -99,6 +103,9 @@ public enum Foreground
 /// <paramref name="MinVolumeUm3"/> drops objects smaller than this volume in µm³.
 /// Watershed only: <paramref name="HUm"/> is the h-maxima height of the distance transform in µm (null = the smallest
 /// voxel spacing); <paramref name="Compactness"/> ≥ 0 (0 = classic watershed).
+/// Rf and Unet only: <paramref name="ModelPath"/> is the absolute path of the saved model; voxels with boundary
+/// probability below <paramref name="InteriorThreshold"/> seed the watershed (h-maxima height <paramref name="HUm"/>), and
+/// neighbouring supervoxels whose shared boundary has a mean probability below <paramref name="MergeThreshold"/> merge.
 /// </summary>
 public sealed record SegmentationSettings(
     SegmentationMethod Method,
@@ -107,7 +114,10 @@ public sealed record SegmentationSettings(
     int Connectivity,
     double MinVolumeUm3,
     double? HUm = null,
-    double Compactness = 0)
+    double Compactness = 0,
+    string? ModelPath = null,
+    double MergeThreshold = 0.5,
+    double InteriorThreshold = 0.5)
 {
     /// <summary>The defaults used when the <c>segmentation</c> section or one of its keys is absent.</summary>
     public static SegmentationSettings Default { get; } = new(SegmentationMethod.Otsu, 0.0, Foreground.Bright, 26, 0.0);

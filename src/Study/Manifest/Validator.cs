@@ -15,7 +15,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] StudyKeys = ["id", "seed"];
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
     private static readonly string[] MeshKeys = ["meshes", "name", "spine_apparatus"];
-    private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness"];
+    private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness", "model", "merge_threshold", "interior_threshold"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
     private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
     private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
@@ -299,14 +299,40 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var d = SegmentationSettings.Default;
         var s = root.OptionalSection("segmentation", SegmentationKeys);
         if (s is null) return d;
+        var method = ReadChoice(s, "method", d.Method, ("otsu", SegmentationMethod.Otsu), ("watershed", SegmentationMethod.Watershed),
+            ("rf", SegmentationMethod.Rf), ("unet", SegmentationMethod.Unet));
+        bool learned = method is SegmentationMethod.Rf or SegmentationMethod.Unet;
+        string? model = null;
+        var modelNode = s.Get("model");
+        if (learned && modelNode is null)
+            Error(s.Node, s.PathOf("model"), $"method {Text(s.Get("method")!)} needs a saved model: set segmentation.model to a {(method == SegmentationMethod.Rf ? ".sspc" : ".ssun")} file written by train-segmenter");
+        else if (!learned && modelNode is not null)
+            Error(modelNode, s.PathOf("model"), $"a model is used only by methods rf and unet, got method {method.ToString().ToLowerInvariant()}; remove segmentation.model or set method: rf or unet");
+        else if (learned)
+            model = ParseExistingFile(modelNode!, s.PathOf("model"), "a path to a saved segmentation model",
+                method == SegmentationMethod.Rf ? [".sspc"] : [".ssun"], $"{method.ToString().ToLowerInvariant()} model");
         return new SegmentationSettings(
-            ReadChoice(s, "method", d.Method, ("otsu", SegmentationMethod.Otsu), ("watershed", SegmentationMethod.Watershed)),
+            method,
             ReadNumber(s, "sigma_um", d.SigmaUm, NumberRule.NonNegative("µm")),
             ReadChoice(s, "foreground", d.Foreground, ("bright", Foreground.Bright), ("dark", Foreground.Dark)),
             ReadChoice(s, "connectivity", d.Connectivity, ("6", 6), ("18", 18), ("26", 26)),
             ReadNumber(s, "min_volume_um3", d.MinVolumeUm3, NumberRule.NonNegative("µm³")),
             s.Get("h_um") is null ? null : ReadNumber(s, "h_um", 0, NumberRule.Positive("µm")),
-            ReadNumber(s, "compactness", d.Compactness, NumberRule.NonNegative("")));
+            ReadNumber(s, "compactness", d.Compactness, NumberRule.NonNegative("")),
+            model,
+            ReadFraction(s, "merge_threshold", d.MergeThreshold, true),
+            ReadFraction(s, "interior_threshold", d.InteriorThreshold, false));
+    }
+
+    /// <summary>A probability threshold in [0, 1] (<paramref name="closed"/>) or (0, 1).</summary>
+    private double ReadFraction(Section s, string key, double fallback, bool closed)
+    {
+        if (s.Get(key) is not { } node) return fallback;
+        var v = ParseNumber(node, s.PathOf(key), NumberRule.Any(""));
+        if (v is null) return fallback;
+        if (closed ? v is >= 0 and <= 1 : v is > 0 and < 1) return v.Value;
+        Error(node, s.PathOf(key), $"expected a boundary probability in {(closed ? "[0, 1]" : "(0, 1)")}, got {Text(node)}");
+        return fallback;
     }
 
     private ShapeSpaceSettings ReadShapeSpace(Section root)

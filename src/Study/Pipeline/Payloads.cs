@@ -8,12 +8,23 @@ namespace ShapeStudy.Study.Pipeline;
 public sealed record PlannedTask(string Key, string Stage, string Subject, string PayloadJson);
 
 /// <summary>
-/// Segment one volume input with <paramref name="Method"/> ("otsu" or "watershed"). Spacing (z, y, x) µm overrides the
+/// Segment one volume input with <paramref name="Method"/> ("otsu", "watershed", "rf" or "unet"). Spacing (z, y, x) µm overrides the
 /// file's when given; <paramref name="HUm"/> and <paramref name="Compactness"/> apply to the watershed.
 /// </summary>
 public sealed record SegmentPayload(string InputName, string Path, string FileSha256, double[]? SpacingUm,
     string? LabelsPath, string? LabelsSha256, string Method, double SigmaUm, bool Bright, int Connectivity, double MinVolumeUm3,
-    double? HUm, double Compactness);
+    double? HUm, double Compactness)
+{
+    /// <summary>The saved model of methods "rf" and "unet"; null for the classical methods.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LearnedModel? Learned { get; init; }
+}
+
+/// <summary>
+/// A saved segmentation model: absolute <paramref name="Path"/> (left out of the task key), its file's SHA-256 (in the
+/// key, so a changed model recomputes everything downstream) and the agglomeration's boundary-probability thresholds.
+/// </summary>
+public sealed record LearnedModel(string? Path, string Sha256, double InteriorThreshold, double MergeThreshold);
 
 /// <summary>
 /// Surface conditioning of every mesh: <paramref name="Smoothing"/> ("none", "taubin" or "feature") for

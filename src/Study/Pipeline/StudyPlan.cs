@@ -123,8 +123,9 @@ public sealed class StudyPlan
                     ready.Add(Emit(Stages.Segment, v.Name, new SegmentPayload(v.Name, v.Path, _fileHash(v.Path),
                         v.SpacingUm is { } sp ? new[] { sp.Z, sp.Y, sp.X } : null, v.LabelsPath,
                         v.LabelsPath is null ? null : _fileHash(v.LabelsPath), s.Method.ToString().ToLowerInvariant(), s.SigmaUm,
-                        s.Foreground == Foreground.Bright, s.Connectivity, s.MinVolumeUm3, s.HUm, s.Compactness),
-                        p => p with { Path = "", LabelsPath = null }));
+                        s.Foreground == Foreground.Bright, s.Connectivity, s.MinVolumeUm3, s.HUm, s.Compactness)
+                        { Learned = s.ModelPath is { } model ? new LearnedModel(model, _fileHash(model), s.InteriorThreshold, s.MergeThreshold) : null },
+                        p => p with { Path = "", LabelsPath = null, Learned = p.Learned is null ? null : p.Learned with { Path = null } }));
                     break;
                 case MeshInput mi:
                     foreach (var file in mi.Files)

@@ -1,0 +1,97 @@
+using ShapeStudy.Core;
+using ShapeStudy.Imaging;
+
+namespace ShapeStudy.Learning.Segmentation;
+
+/// <summary>
+/// Result of <see cref="LearnedSegmentation.Run"/>: labels 1..<paramref name="Objects"/> (0 = background where the model
+/// predicts one), the supervoxel count before agglomeration, the boundary-probability map that was agglomerated (same
+/// shape (Z, Y, X) and spacing as the image) and the model file's SHA-256 (lowercase hex).
+/// </summary>
+public sealed record LearnedSegmentationResult(Volume<int> Labels, int Objects, int Supervoxels, Volume<float> Boundary, string ModelSha256);
+
+/// <summary>
+/// Instance segmentation with a saved boundary model, shared by the <c>segment</c> verb and the study's segment stage:
+/// the model (<c>rf</c>: a <see cref="PixelClassifier"/> .sspc file; <c>unet</c>: a <see cref="UNetSegmenter"/> .ssun file)
+/// predicts a boundary map, <see cref="BoundaryAgglomeration"/> turns it into instances, and voxels the model calls
+/// background (models trained with label 0 = background) are set to 0.
+/// </summary>
+public static class LearnedSegmentation
+{
+    /// <summary>The model-file extension each method writes by convention: .sspc for rf, .ssun for unet.</summary>
+    public static string ModelExtension(string method) => method switch
+    {
+        "rf" => ".sspc",
+        "unet" => ".ssun",
+        _ => throw new ArgumentException($"unknown learned segmentation method '{method}'; expected rf or unet", nameof(method)),
+    };
+
+    /// <summary>
+    /// Predicts the boundary map of <paramref name="image"/> with the <paramref name="method"/> model at
+    /// <paramref name="modelPath"/> (values in [0, 1], 1 = membrane) and the foreground mask when the model has a
+    /// background class (null otherwise).
+    /// </summary>
+    public static (Volume<float> Boundary, Volume<byte>? Foreground) PredictBoundary(string method, string modelPath, Volume<float> image)
+    {
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"model {modelPath}: file not found", modelPath);
+        return method switch
+        {
+            "rf" => PredictForest(modelPath, image),
+            "unet" => PredictUNet(modelPath, image),
+            _ => throw new ArgumentException($"unknown learned segmentation method '{method}'; expected rf or unet", nameof(method)),
+        };
+    }
+
+    /// <summary>Boundary map from <see cref="PredictBoundary"/>, agglomerated with <paramref name="options"/>, background masked.</summary>
+    public static LearnedSegmentationResult Run(string method, string modelPath, Volume<float> image, BoundaryAgglomerationOptions options)
+    {
+        var (boundary, foreground) = PredictBoundary(method, modelPath, image);
+        var hash = ContentHash.OfFile(modelPath);
+        var (labels, objects, supervoxels) = Agglomerate(boundary, foreground, options);
+        return new LearnedSegmentationResult(labels, objects, supervoxels, boundary, hash);
+    }
+
+    /// <summary>
+    /// Agglomerates <paramref name="boundary"/> into instances and, when <paramref name="foreground"/> is given, sets
+    /// background voxels to 0 and renumbers the remaining objects 1..n in raster order.
+    /// </summary>
+    public static (Volume<int> Labels, int Objects, int Supervoxels) Agglomerate(Volume<float> boundary, Volume<byte>? foreground,
+        BoundaryAgglomerationOptions options)
+    {
+        var result = BoundaryAgglomeration.Run(boundary, options);
+        if (foreground is null) return (result.Labels, result.Objects, result.Supervoxels);
+        var (labels, objects) = MaskBackground(result.Labels, foreground);
+        return (labels, objects, result.Supervoxels);
+    }
+
+    private static (Volume<float>, Volume<byte>?) PredictForest(string path, Volume<float> image)
+    {
+        var model = PixelClassifier.Load(path);
+        var p = model.Predict(image);
+        if (p.Length < 2) throw new InvalidDataException($"{path}: a boundary classifier needs at least the classes boundary and interior");
+        // Class 2 is the interior; anything else (boundary, background) is boundary for the watershed.
+        var b = Array.ConvertAll(p[1].Data, v => 1 - v);
+        Volume<byte>? foreground = p.Length >= 3 ? image.WithData(Array.ConvertAll(p[2].Data, v => v < 0.5f ? (byte)1 : (byte)0)) : null;
+        return (image.WithData(b), foreground);
+    }
+
+    private static (Volume<float>, Volume<byte>?) PredictUNet(string path, Volume<float> image)
+    {
+        using var model = UNetSegmenter.Load(path);
+        return model.PredictBoundary(image);
+    }
+
+    private static (Volume<int>, int) MaskBackground(Volume<int> labels, Volume<byte> foreground)
+    {
+        var map = new Dictionary<int, int>();
+        var data = new int[labels.Length];
+        for (int i = 0; i < data.Length; i++)
+        {
+            if (foreground.Data[i] == 0) continue;
+            int l = labels.Data[i];
+            if (!map.TryGetValue(l, out int id)) map[l] = id = map.Count + 1;
+            data[i] = id;
+        }
+        return (labels.WithData(data), map.Count);
+    }
+}
