@@ -1,3 +1,4 @@
+using ShapeStudy.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using ShapeStudy.Actors.Monitoring;
@@ -18,13 +19,7 @@ public sealed class SafetyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = await Host.Cli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => CliCapture.Run(args);
 
     private string Manifest()
     {

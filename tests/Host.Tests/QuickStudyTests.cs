@@ -50,13 +50,7 @@ public sealed class QuickStudyTests : IDisposable
         return path;
     }
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = await Host.Cli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => CliCapture.Run(args);
 
     private static object? Scalar(DuckDBConnection db, string sql)
     {

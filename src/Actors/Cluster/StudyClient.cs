@@ -20,16 +20,7 @@ public static class StudyClient
         string hostname = "127.0.0.1", CancellationToken ct = default)
     {
         if (contacts.Count == 0) throw new ArgumentException("at least one contact point (host:port) is needed");
-        var config = ConfigurationFactory.ParseString($$"""
-            akka {
-              loglevel = WARNING
-              stdout-loglevel = WARNING
-              actor.provider = remote
-              remote.dot-netty.tcp { hostname = "{{hostname}}", port = 0 }
-              remote.retry-gate-closed-for = 1s
-              coordinated-shutdown.run-by-clr-shutdown-hook = off
-            }
-            """);
+        var config = ClientConfig(hostname, "WARNING");
         var system = ActorSystem.Create("shapestudy-client", config);
         try
         {
@@ -72,10 +63,10 @@ public static class StudyClient
         }
     }
 
-    private static Config ClientConfig(string hostname) => ConfigurationFactory.ParseString($$"""
+    private static Config ClientConfig(string hostname, string logLevel = "ERROR") => ConfigurationFactory.ParseString($$"""
         akka {
-          loglevel = ERROR
-          stdout-loglevel = ERROR
+          loglevel = {{logLevel}}
+          stdout-loglevel = {{logLevel}}
           actor.provider = remote
           remote.dot-netty.tcp { hostname = "{{hostname}}", port = 0 }
           remote.retry-gate-closed-for = 1s
