@@ -68,7 +68,7 @@ public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthO
 /// Result of the train_segmenter stage: the saved rf model (.sspc bytes) as an artifact, the model file's SHA-256 (lowercase
 /// hex; the provenance key shapestudy.segmentation_model_sha256), and the training's feature, sample and labelled-voxel counts.
 /// </summary>
-public sealed record TrainSegmenterResult(ArtifactRef Model, string Sha256, int Features, int SamplesUsed, long LabelledVoxels);
+public sealed record TrainSegmenterResult(ArtifactRef Model, string ModelSha256, int Features, int SamplesUsed, long LabelledVoxels);
 
 /// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation (voxel edge µm, voxel count) and its quality.</summary>
 public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, long Voxels, MeshQuality Quality);

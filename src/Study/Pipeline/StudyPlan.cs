@@ -164,7 +164,7 @@ public sealed class StudyPlan
     {
         var s = _m.Segmentation;
         foreach (var v in _m.VolumeInputs)
-            yield return EmitSegment(v, new LearnedModel(null, r.Sha256, s.InteriorThreshold, s.MergeThreshold) { Artifact = r.Model });
+            yield return EmitSegment(v, new LearnedModel(null, r.ModelSha256, s.InteriorThreshold, s.MergeThreshold) { Artifact = r.Model });
     }
 
     /// <summary>Applies a committed (or cached) result and returns the tasks that became ready.</summary>
