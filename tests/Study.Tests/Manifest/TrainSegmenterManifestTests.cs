@@ -76,4 +76,16 @@ public sealed class TrainSegmenterManifestTests : IDisposable
         }
         Assert.NotEqual(SegmentKey("model-a"), SegmentKey("model-b"));
     }
+
+    [Fact]
+    public void AFailedTrainingFailsEveryVolumeInputAndEndsThePlan()
+    {
+        var manifest = Load("{ method: rf, train: { raw: data/gala/train_raw.tif, labels: data/gala/train_labels.tif } }").Manifest!;
+        var plan = new StudyPlan(manifest, _ => "hash");
+        var train = plan.Start().Single();
+        Assert.Empty(plan.OnFailed(train.Key, "annotate at least two classes"));
+        Assert.True(plan.IsComplete);
+        var error = Assert.Single(plan.InputErrors);
+        Assert.Contains("train_segmenter: annotate at least two classes", error.Value);
+    }
 }
