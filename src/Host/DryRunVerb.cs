@@ -31,12 +31,13 @@ public static class DryRunVerb
 {
     /// <summary>Stages in pipeline order.</summary>
     public static readonly IReadOnlyList<string> StageOrder =
-        [Stages.Segment, Stages.LoadMesh, Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh,
+        [Stages.TrainSegmenter, Stages.Segment, Stages.LoadMesh, Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh,
          Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit];
 
     /// <summary>Stages whose tasks a stage's results can make ready (StudyPlan's dependency graph).</summary>
     private static readonly Dictionary<string, string[]> Unlocks = new()
     {
+        [Stages.TrainSegmenter] = [Stages.Segment, Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit],
         [Stages.Segment] = [Stages.Surface, Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit],
         [Stages.LoadMesh] = [Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.Surface, Stages.TetMesh, Stages.Simulate, Stages.Associate, Stages.FitDesign, Stages.Fit],
         [Stages.Surface] = [Stages.Describe, Stages.ShapeModel, Stages.Variant, Stages.TetMesh, Stages.Simulate, Stages.Associate],
@@ -91,6 +92,7 @@ public static class DryRunVerb
     private static HashSet<string> EnabledStages(StudyManifest m)
     {
         var set = new HashSet<string> { Stages.Surface, Stages.Describe, Stages.Simulate };
+        if (m.Segmentation.Train is not null) set.Add(Stages.Segment);
         if (m.ShapeSpace.VariantsPerCell > 0) { set.Add(Stages.ShapeModel); set.Add(Stages.Variant); }
         if (m.Simulation.Model != SimulationModel.DiffusionDecay) set.Add(Stages.TetMesh);
         if (m.Statistics.Associations.Count > 0) set.Add(Stages.Associate);

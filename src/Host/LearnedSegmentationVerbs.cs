@@ -53,9 +53,8 @@ public static class LearnedSegmentationVerbs
             string hash, summary;
             if (parse.GetValue(method) == "rf")
             {
-                var annotation = BoundaryTargets.AsAnnotation(BoundaryTargets.FromLabels(truth, zeroLabel));
-                var (model, training) = PixelClassifier.Train(image, annotation, FeatureBankOptions.ForSpacing(image.Spacing),
-                    new RandomForestOptions(Trees: parse.GetValue(trees), Seed: parse.GetValue(seed)), parse.GetValue(samples));
+                var (model, training) = LearnedSegmentation.TrainForest(image, truth, zeroLabel, parse.GetValue(trees), parse.GetValue(seed),
+                    parse.GetValue(samples));
                 model.Save(path);
                 hash = ContentHash.OfFile(path);
                 summary = $"random forest: {training.Trees} trees, {training.Features} features, {training.SamplesUsed} samples of {training.LabelledVoxelsPerClass.Sum()} labelled voxels";

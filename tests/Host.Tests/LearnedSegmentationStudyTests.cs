@@ -37,7 +37,7 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
     }
 
     /// <summary>The first 24 × 60 × 80 voxels (z, y, x) of <paramref name="v"/>.</summary>
-    private static Volume<float> Crop(Volume<float> v)
+    internal static Volume<float> Crop(Volume<float> v)
     {
         var c = new Volume<float>(24, 60, 80, v.Spacing);
         for (int z = 0; z < c.NZ; z++)

@@ -31,6 +31,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
         Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
         Stages.FitDesign => StageJson.Write(FitDesign(StageJson.Read<FitDesignPayload>(task.PayloadJson))),
+        Stages.TrainSegmenter => StageJson.Write(TrainSegmenter(StageJson.Read<TrainSegmenterPayload>(task.PayloadJson))),
         _ => throw new ArgumentException($"unknown stage '{task.Stage}'"),
     };
 
@@ -67,9 +68,10 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
     }
 
     /// <summary>Saved model → boundary map → agglomeration; the threshold column is the interior threshold, "components" the supervoxels.</summary>
-    private static SegmentationResult Learned(SegmentPayload p, ImageVolume image)
+    private SegmentationResult Learned(SegmentPayload p, ImageVolume image)
     {
         var model = p.Learned ?? throw new ArgumentException($"segmentation method '{p.Method}' needs a model");
+        if (model.Artifact is { } trained) return TrainedModelSegmentation(p, model, trained, image);
         var modelPath = model.Path ?? throw new ArgumentException($"segmentation method '{p.Method}' needs a model path");
         if (File.Exists(modelPath) && ContentHash.OfFile(modelPath) != model.Sha256)
             throw new InvalidDataException($"{modelPath}: the model file changed since the study was planned (sha256 {model.Sha256}); run the study again");

@@ -27,6 +27,35 @@ public static class LearnedSegmentation
     };
 
     /// <summary>
+    /// Trains the <c>rf</c> boundary classifier (shared by the <c>train-segmenter</c> verb and the study's
+    /// train_segmenter stage): boundary/interior(/background) targets from the dense instance labels
+    /// <paramref name="truth"/> (same shape (Z, Y, X) as <paramref name="raw"/>), kept only on the z-slices
+    /// <paramref name="slices"/> when given (sparse annotation; null = every voxel), a filter bank at the raw volume's
+    /// spacing and a forest of <paramref name="trees"/> trees seeded with <paramref name="seed"/>, on at most
+    /// <paramref name="maxSamples"/> labelled voxels.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes differ or a slice index is outside 0..Z−1.</exception>
+    public static (PixelClassifier Model, PixelClassifierTraining Training) TrainForest(Volume<float> raw, Volume<int> truth, ZeroLabel zero,
+        int trees, ulong seed, int maxSamples, IReadOnlyList<int>? slices = null)
+    {
+        if (truth.Shape != raw.Shape) throw new ArgumentException($"label shape {truth.Shape} differs from the raw volume's {raw.Shape}");
+        var annotation = BoundaryTargets.AsAnnotation(BoundaryTargets.FromLabels(truth, zero));
+        if (slices is not null)
+        {
+            var sparse = new int[annotation.Length];
+            int plane = annotation.NY * annotation.NX;
+            foreach (int z in slices)
+            {
+                if (z < 0 || z >= annotation.NZ) throw new ArgumentException($"annotation slice {z} is outside 0..{annotation.NZ - 1}", nameof(slices));
+                Array.Copy(annotation.Data, z * plane, sparse, z * plane, plane);
+            }
+            annotation = annotation.WithData(sparse);
+        }
+        return PixelClassifier.Train(raw, annotation, FeatureBankOptions.ForSpacing(raw.Spacing),
+            new RandomForestOptions(Trees: trees, Seed: seed), maxSamples);
+    }
+
+    /// <summary>
     /// Predicts the boundary map of <paramref name="image"/> with the <paramref name="method"/> model at
     /// <paramref name="modelPath"/> (values in [0, 1], 1 = membrane) and the foreground mask when the model has a
     /// background class (null otherwise).

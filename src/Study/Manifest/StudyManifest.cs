@@ -117,11 +117,21 @@ public sealed record SegmentationSettings(
     double Compactness = 0,
     string? ModelPath = null,
     double MergeThreshold = 0.5,
-    double InteriorThreshold = 0.5)
+    double InteriorThreshold = 0.5,
+    ForestTrainingSettings? Train = null)
 {
     /// <summary>The defaults used when the <c>segmentation</c> section or one of its keys is absent.</summary>
     public static SegmentationSettings Default { get; } = new(SegmentationMethod.Otsu, 0.0, Foreground.Bright, 26, 0.0);
 }
+
+/// <summary>
+/// <c>segmentation.train</c>: the study trains its rf boundary classifier as the train_segmenter stage instead of using a
+/// saved model. <paramref name="RawPath"/> and <paramref name="LabelsPath"/> are absolute paths of the raw volume and its
+/// dense instance labels (label 0 = membrane); <paramref name="Slices"/> are the z-slices of the labels used as sparse
+/// annotation (null = every voxel); <paramref name="SpacingUm"/> overrides the files' voxel size (µm; null = the file's).
+/// </summary>
+public sealed record ForestTrainingSettings(string RawPath, string LabelsPath, int Trees, int MaxSamples, IReadOnlyList<int>? Slices,
+    Spacing? SpacingUm);
 
 /// <summary>How shapes are represented in shape space.</summary>
 public enum ShapeRepresentation

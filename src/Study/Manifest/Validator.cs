@@ -15,7 +15,8 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] StudyKeys = ["id", "seed"];
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
     private static readonly string[] MeshKeys = ["meshes", "name", "spine_apparatus"];
-    private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness", "model", "merge_threshold", "interior_threshold"];
+    private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness", "model", "merge_threshold", "interior_threshold", "train"];
+    private static readonly string[] TrainKeys = ["raw", "labels", "trees", "max_samples", "slices", "spacing_um"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
     private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
     private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
@@ -303,9 +304,20 @@ internal sealed partial class Validator(string file, string baseDirectory)
             ("rf", SegmentationMethod.Rf), ("unet", SegmentationMethod.Unet));
         bool learned = method is SegmentationMethod.Rf or SegmentationMethod.Unet;
         string? model = null;
+        ForestTrainingSettings? train = null;
         var modelNode = s.Get("model");
-        if (learned && modelNode is null)
-            Error(s.Node, s.PathOf("model"), $"method {Text(s.Get("method")!)} needs a saved model: set segmentation.model to a {(method == SegmentationMethod.Rf ? ".sspc" : ".ssun")} file written by train-segmenter");
+        var trainNode = s.Get("train");
+        if (trainNode is not null)
+        {
+            if (method != SegmentationMethod.Rf)
+                Error(trainNode, s.PathOf("train"), $"only method rf can be trained as a study stage, got method {method.ToString().ToLowerInvariant()}; remove segmentation.train or set method: rf");
+            else if (modelNode is not null)
+                Error(modelNode, s.PathOf("model"), "set exactly one of segmentation.model (a saved model) and segmentation.train (train one in the study), not both");
+            else
+                train = ReadForestTraining(s);
+        }
+        else if (learned && modelNode is null)
+            Error(s.Node, s.PathOf("model"), $"method {Text(s.Get("method")!)} needs a saved model: set segmentation.model to a {(method == SegmentationMethod.Rf ? ".sspc" : ".ssun")} file written by train-segmenter{(method == SegmentationMethod.Rf ? ", or segmentation.train to train one in the study" : "")}");
         else if (!learned && modelNode is not null)
             Error(modelNode, s.PathOf("model"), $"a model is used only by methods rf and unet, got method {method.ToString().ToLowerInvariant()}; remove segmentation.model or set method: rf or unet");
         else if (learned)
@@ -321,7 +333,43 @@ internal sealed partial class Validator(string file, string baseDirectory)
             ReadNumber(s, "compactness", d.Compactness, NumberRule.NonNegative("")),
             model,
             ReadFraction(s, "merge_threshold", d.MergeThreshold, true),
-            ReadFraction(s, "interior_threshold", d.InteriorThreshold, false));
+            ReadFraction(s, "interior_threshold", d.InteriorThreshold, false),
+            train);
+    }
+
+    /// <summary><c>segmentation.train</c>: raw and label volumes, forest size, sparse-annotation slices, spacing.</summary>
+    private ForestTrainingSettings? ReadForestTraining(Section segmentation)
+    {
+        var t = segmentation.OptionalSection("train", TrainKeys);
+        if (t is null) return null;
+        string? VolumePath(string key)
+        {
+            if (t.Get(key) is not { } node)
+            {
+                Error(t.Node, t.PathOf(key), $"segmentation.train needs {key}: a volume file ({string.Join(", ", VolumeExtensions)})");
+                return null;
+            }
+            return ParseExistingFile(node, t.PathOf(key), "a path to a volume file", VolumeExtensions, "volume");
+        }
+        var raw = VolumePath("raw");
+        var labels = VolumePath("labels");
+        int trees = ReadInteger(t, "trees", 32, 1, 1000);
+        int samples = ReadInteger(t, "max_samples", 200_000, 2, 100_000_000);
+        List<int>? slices = null;
+        if (t.Get("slices") is { } sliceNode)
+        {
+            if (sliceNode is not YSequence seq || seq.Items.Count == 0)
+                Error(sliceNode, t.PathOf("slices"), $"expected a non-empty list of z-slice indices (integers ≥ 0), got {Describe(sliceNode)}");
+            else
+            {
+                slices = [];
+                for (int i = 0; i < seq.Items.Count; i++)
+                    if (ParseInteger(seq.Items[i], $"{t.PathOf("slices")}[{i}]", 0, int.MaxValue, "a z-slice index (an integer ≥ 0)") is { } z)
+                        slices.Add((int)z);
+            }
+        }
+        var spacing = t.Get("spacing_um") is { } spacingNode ? ParseSpacing(spacingNode, t.PathOf("spacing_um")) : null;
+        return raw is null || labels is null ? null : new ForestTrainingSettings(raw, labels, trees, samples, slices, spacing);
     }
 
     /// <summary>A probability threshold in [0, 1] (<paramref name="closed"/>) or (0, 1).</summary>

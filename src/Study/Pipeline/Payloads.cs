@@ -24,7 +24,21 @@ public sealed record SegmentPayload(string InputName, string Path, string FileSh
 /// A saved segmentation model: absolute <paramref name="Path"/> (left out of the task key), its file's SHA-256 (in the
 /// key, so a changed model recomputes everything downstream) and the agglomeration's boundary-probability thresholds.
 /// </summary>
-public sealed record LearnedModel(string? Path, string Sha256, double InteriorThreshold, double MergeThreshold);
+public sealed record LearnedModel(string? Path, string Sha256, double InteriorThreshold, double MergeThreshold)
+{
+    /// <summary>The model trained by the study's train_segmenter stage (then <see cref="Path"/> is null).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ArtifactRef? Artifact { get; init; }
+}
+
+/// <summary>
+/// The train_segmenter stage: an rf boundary classifier from the raw volume and its dense instance labels (absolute
+/// paths, left out of the task key; their SHA-256 are in it), trained on z-slices <paramref name="Slices"/> of the labels
+/// (null = all), voxel size <paramref name="SpacingUm"/> (z, y, x µm; null = the files'), <paramref name="Trees"/> trees,
+/// at most <paramref name="MaxSamples"/> labelled voxels, forest seed <paramref name="Seed"/>.
+/// </summary>
+public sealed record TrainSegmenterPayload(string? RawPath, string RawSha256, string? LabelsPath, string LabelsSha256, double[]? SpacingUm,
+    int[]? Slices, int Trees, int MaxSamples, ulong Seed);
 
 /// <summary>
 /// Surface conditioning of every mesh: <paramref name="Smoothing"/> ("none", "taubin" or "feature") for

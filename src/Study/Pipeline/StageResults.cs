@@ -18,6 +18,7 @@ public static class Stages
     public const string Associate = "associate";
     public const string Fit = "fit";
     public const string FitDesign = "fit_design";
+    public const string TrainSegmenter = "train_segmenter";
 
     /// <summary>Algorithm versions: bump one when its kernel's results change, so cached results are recomputed.</summary>
     public static string VersionOf(string stage) => stage switch
@@ -33,6 +34,7 @@ public static class Stages
         Associate => "associations-5-methods/3",
         Fit => "adaptive-metropolis+gp-surrogate/2",
         FitDesign => "fv-far-trace/1",
+        TrainSegmenter => "rf-boundary-classifier/1",
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
 }
@@ -61,6 +63,12 @@ public sealed record SegmentResult(double Threshold, int ComponentsBeforeFilter,
 /// </summary>
 public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthObjects, int PredictedObjects, double MeanMatchedIou,
     int MatchedAtIou05, int ObjectCountError, double AdaptedRandError, double VoiSplit, double VoiMerge);
+
+/// <summary>
+/// Result of the train_segmenter stage: the saved rf model (.sspc bytes) as an artifact, the model file's SHA-256 (lowercase
+/// hex; the provenance key shapestudy.segmentation_model_sha256), and the training's feature, sample and labelled-voxel counts.
+/// </summary>
+public sealed record TrainSegmenterResult(ArtifactRef Model, string ModelSha256, int Features, int SamplesUsed, long LabelledVoxels);
 
 /// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation (voxel edge µm, voxel count) and its quality.</summary>
 public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, long Voxels, MeshQuality Quality);

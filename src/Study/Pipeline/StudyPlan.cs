@@ -120,12 +120,16 @@ public sealed class StudyPlan
                 case VolumeInput v:
                     _inputsPending++;
                     var s = _m.Segmentation;
-                    ready.Add(Emit(Stages.Segment, v.Name, new SegmentPayload(v.Name, v.Path, _fileHash(v.Path),
-                        v.SpacingUm is { } sp ? new[] { sp.Z, sp.Y, sp.X } : null, v.LabelsPath,
-                        v.LabelsPath is null ? null : _fileHash(v.LabelsPath), s.Method.ToString().ToLowerInvariant(), s.SigmaUm,
-                        s.Foreground == Foreground.Bright, s.Connectivity, s.MinVolumeUm3, s.HUm, s.Compactness)
-                        { Learned = s.ModelPath is { } model ? new LearnedModel(model, _fileHash(model), s.InteriorThreshold, s.MergeThreshold) : null },
-                        p => p with { Path = "", LabelsPath = null, Learned = p.Learned is null ? null : p.Learned with { Path = null } }));
+                    if (s.Train is { } train)
+                    {
+                        // the segment tasks wait for the trained model (OnTrainedSegmenter)
+                        if (!ready.Any(t => t.Stage == Stages.TrainSegmenter))
+                            ready.Add(Emit(Stages.TrainSegmenter, "segmentation", new TrainSegmenterPayload(train.RawPath, _fileHash(train.RawPath),
+                                train.LabelsPath, _fileHash(train.LabelsPath), train.SpacingUm is { } ts ? new[] { ts.Z, ts.Y, ts.X } : null,
+                                train.Slices?.ToArray(), train.Trees, train.MaxSamples, _m.Study.Seed), p => p with { RawPath = null, LabelsPath = null }));
+                        break;
+                    }
+                    ready.Add(EmitSegment(v, s.ModelPath is { } model ? new LearnedModel(model, _fileHash(model), s.InteriorThreshold, s.MergeThreshold) : null));
                     break;
                 case MeshInput mi:
                     foreach (var file in mi.Files)
@@ -145,6 +149,24 @@ public sealed class StudyPlan
         return ready;
     }
 
+    private PlannedTask EmitSegment(VolumeInput v, LearnedModel? learned)
+    {
+        var s = _m.Segmentation;
+        return Emit(Stages.Segment, v.Name, new SegmentPayload(v.Name, v.Path, _fileHash(v.Path),
+            v.SpacingUm is { } sp ? new[] { sp.Z, sp.Y, sp.X } : null, v.LabelsPath,
+            v.LabelsPath is null ? null : _fileHash(v.LabelsPath), s.Method.ToString().ToLowerInvariant(), s.SigmaUm,
+            s.Foreground == Foreground.Bright, s.Connectivity, s.MinVolumeUm3, s.HUm, s.Compactness) { Learned = learned },
+            p => p with { Path = "", LabelsPath = null, Learned = p.Learned is null ? null : p.Learned with { Path = null } });
+    }
+
+    /// <summary>The study's rf model is trained: one segment task per volume input, with the model artifact and its hash.</summary>
+    private IEnumerable<PlannedTask> OnTrainedSegmenter(TrainSegmenterResult r)
+    {
+        var s = _m.Segmentation;
+        foreach (var v in _m.VolumeInputs)
+            yield return EmitSegment(v, new LearnedModel(null, r.ModelSha256, s.InteriorThreshold, s.MergeThreshold) { Artifact = r.Model });
+    }
+
     /// <summary>Applies a committed (or cached) result and returns the tasks that became ready.</summary>
     public IReadOnlyList<PlannedTask> OnCommitted(string key, string resultJson)
     {
@@ -155,6 +177,7 @@ public sealed class StudyPlan
         switch (task.Stage)
         {
             case Stages.Segment: ready.AddRange(OnSegment(task, StageJson.Read<SegmentResult>(resultJson))); break;
+            case Stages.TrainSegmenter: ready.AddRange(OnTrainedSegmenter(StageJson.Read<TrainSegmenterResult>(resultJson))); break;
             case Stages.LoadMesh: ready.AddRange(OnLoadMesh(task, StageJson.Read<LoadMeshResult>(resultJson))); break;
             case Stages.Surface:
             {
@@ -216,6 +239,13 @@ public sealed class StudyPlan
             case Stages.Segment:
                 InputErrors[task.Subject] = error;
                 _inputsPending--;
+                break;
+            case Stages.TrainSegmenter:
+                foreach (var v in _m.VolumeInputs)
+                {
+                    InputErrors[v.Name] = $"{Stages.TrainSegmenter}: {error}";
+                    _inputsPending--;
+                }
                 break;
             case Stages.LoadMesh:
                 _inputsPending--;

@@ -241,7 +241,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         var unknown = result.Errors[1];
         Assert.Equal((6, 3, "segmentation.sigma"), (unknown.Line, unknown.Column, unknown.Key));
-        Assert.Equal("unknown key 'sigma'; expected one of: method, sigma_um, foreground, connectivity, min_volume_um3, h_um, compactness, model, merge_threshold, interior_threshold (did you mean 'sigma_um'?)",
+        Assert.Equal("unknown key 'sigma'; expected one of: method, sigma_um, foreground, connectivity, min_volume_um3, h_um, compactness, model, merge_threshold, interior_threshold, train (did you mean 'sigma_um'?)",
             unknown.Message);
 
         var wrongType = result.Errors[2];
@@ -509,7 +509,7 @@ public sealed class ManifestLoaderTests : IDisposable
 
         var expected = new (int, int, string, string)[]
         {
-            (6, 14, "segmentation", "expected a mapping with keys: method, sigma_um, foreground, connectivity, min_volume_um3, h_um, compactness, model, merge_threshold, interior_threshold; got an empty value (write {} to use all defaults)"),
+            (6, 14, "segmentation", "expected a mapping with keys: method, sigma_um, foreground, connectivity, min_volume_um3, h_um, compactness, model, merge_threshold, interior_threshold, train; got an empty value (write {} to use all defaults)"),
             (8, 16, "simulation.duration_ms", "expected a positive number (ms), got '20' (a quoted string)"),
             (10, 19, "simulation.parameters.d_um2_per_ms", "expected a positive number (µm²/ms), { grid: [values] } or { loguniform: [low, high], samples: n }, got 'fast'"),
             (11, 19, "simulation.parameters.decay_per_ms", "expected a number >= 0 (1/ms), { grid: [values] } or { loguniform: [low, high], samples: n }, got a mapping with keys: range"),

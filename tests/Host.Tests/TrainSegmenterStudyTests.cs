@@ -1,0 +1,100 @@
+using System.Globalization;
+using DuckDB.NET.Data;
+using ShapeStudy.Core;
+using ShapeStudy.Imaging;
+using ShapeStudy.Testing;
+
+namespace ShapeStudy.Host.Tests;
+
+/// <summary>
+/// The rf model trained as a study stage (<c>segmentation.train</c>): an 8-tree forest from three annotated slices of
+/// the gala FIB-SEM train crop segments a 24 × 60 × 80 corner of the test crop with an adapted Rand error below 0.3;
+/// the tasks table holds one committed train_segmenter task, the model hash is the tables' provenance, and a re-run
+/// reuses every task (training included).
+/// </summary>
+public sealed class TrainSegmenterStudyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("shapestudy-train-study-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly Spacing Voxel = new(0.01, 0.01, 0.01);
+
+    private string WriteManifest()
+    {
+        NpyFormat.Write(Path.Combine(_dir, "raw.npy"), LearnedSegmentationStudyTests.Crop(VolumeFiles.Read(RepoPaths.Data("gala", "test_raw.tif"), Voxel).Voxels));
+        NpyFormat.Write(Path.Combine(_dir, "labels.npy"), LearnedSegmentationStudyTests.Crop(VolumeFiles.Read(RepoPaths.Data("gala", "test_labels.tif"), Voxel).Voxels));
+        var path = Path.Combine(_dir, "study.yaml");
+        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
+            schema_version: 1
+            study: { id: trained, seed: 1 }
+            inputs:
+              - volume: raw.npy
+                spacing_um: [0.01, 0.01, 0.01]
+                labels: labels.npy
+                name: gala-test
+            segmentation:
+              method: rf
+              merge_threshold: 0.5
+              interior_threshold: 0.5
+              train:
+                raw: {{RepoPaths.Data("gala", "train_raw.tif")}}
+                labels: {{RepoPaths.Data("gala", "train_labels.tif")}}
+                spacing_um: [0.01, 0.01, 0.01]
+                trees: 8
+                max_samples: 20000
+                slices: [10, 25, 40]
+            shape_space: { modes: 2, variants_per_cell: 0 }
+            simulation:
+              duration_ms: 2
+              dt_ms: 0.5
+              max_voxels: 300
+              parameters: { d_um2_per_ms: 0.22, decay_per_ms: 0.1, influx_um_um_per_ms: 5.0, pulse_ms: 1.0 }
+            execution: { workers: 2 }
+            outputs: { dir: out }
+            """));
+        return path;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(string manifest)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = await Cli.RunAsync(["run", manifest, "--plain", "--no-dashboard"], stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static object? Scalar(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    [Fact]
+    public async Task TheStudyTrainsItsForestOnceSegmentsWellAndReusesEverythingOnARerun()
+    {
+        var manifest = WriteManifest();
+        var first = await Run(manifest);
+        Assert.True(first.Code == 0, first.Out + first.Err);
+        string outDir = Path.Combine(_dir, "out");
+        using (var db = new DuckDBConnection("Data Source=:memory:"))
+        {
+            db.Open();
+            string tasks = Path.Combine(outDir, "tasks.parquet"), quality = Path.Combine(outDir, "segmentation_quality.parquet");
+            Assert.Equal(1L, Convert.ToInt64(Scalar(db, $"SELECT count(*) FROM '{tasks}' WHERE stage = 'train_segmenter' AND status = 'committed'"), CultureInfo.InvariantCulture));
+            Assert.Equal(0L, Convert.ToInt64(Scalar(db, $"SELECT count(*) FROM '{tasks}' WHERE status <> 'committed'"), CultureInfo.InvariantCulture));
+            Assert.Equal("rf", Scalar(db, $"SELECT method FROM '{quality}'"));
+            double error = Convert.ToDouble(Scalar(db, $"SELECT adapted_rand_error FROM '{quality}'"), CultureInfo.InvariantCulture);
+            Assert.True(error < 0.3, $"adapted Rand error of the study-trained forest: {error}");
+            var hash = Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata('{quality}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'") as string;
+            Assert.Matches("^[0-9a-f]{64}$", hash);
+            Assert.Equal(hash, Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata('{Path.Combine(outDir, "cells.parquet")}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'"));
+        }
+        int count = int.Parse(System.Text.RegularExpressions.Regex.Match(first.Out, @"(\d+) tasks").Groups[1].Value, CultureInfo.InvariantCulture);
+
+        var second = await Run(manifest);
+        Assert.True(second.Code == 0, second.Out + second.Err);
+        Assert.Contains($"{count} tasks, 0 executed, {count} cached, 0 failed", second.Out);
+    }
+}
