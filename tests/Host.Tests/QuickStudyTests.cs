@@ -70,6 +70,7 @@ public sealed class QuickStudyTests : IDisposable
         var first = await Cli("run", manifest);
         Assert.True(first.Code == 0, first.Out + first.Err);
         Assert.Contains(" 0 cached, 0 failed", first.Out);
+        Assert.Matches(@"(?m)^dashboard: http://127\.0\.0\.1:\d+/$", first.Out);     // the live dashboard's URL, loopback by default
 
         using (var db = new DuckDBConnection("Data Source=:memory:"))
         {

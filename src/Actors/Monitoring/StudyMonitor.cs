@@ -78,18 +78,22 @@ public sealed class StudyMonitor
         return new DashboardSnapshot(DateTime.UtcNow, studies, members, SampleActors());
     }
 
-    /// <summary>Mailbox counters with rates over the time since the previous sample (at least 0.5 s apart).</summary>
+    /// <summary>
+    /// Mailbox counters with rates over the time since the previous sample (at least 0.5 s apart); the first sample's
+    /// rates are averages since the process started.
+    /// </summary>
     private IReadOnlyList<ActorView> SampleActors()
     {
         lock (_gate)
         {
             var now = DateTime.UtcNow;
-            double dt = (now - _lastActorSample).TotalSeconds;
-            if (dt < 0.5) return _lastActors;
-            var sample = MailboxMetrics.Sample();
+            if ((now - _lastActorSample).TotalSeconds < 0.5) return _lastActors;
             bool first = _lastActorSample == DateTime.MinValue;
+            double dt = first ? Math.Max(0.5, (DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalSeconds)
+                : (now - _lastActorSample).TotalSeconds;
+            var sample = MailboxMetrics.Sample();
             _lastActors = sample.Select(a => new ActorView(a.ActorType, a.Mailboxes, a.Depth,
-                first ? 0 : Math.Max(0, a.Enqueued - _lastEnqueued.GetValueOrDefault(a.ActorType)) / dt, a.Enqueued, a.Dequeued)).ToList();
+                Math.Max(0, a.Enqueued - _lastEnqueued.GetValueOrDefault(a.ActorType)) / dt, a.Enqueued, a.Dequeued)).ToList();
             _lastEnqueued = sample.ToDictionary(a => a.ActorType, a => a.Enqueued);
             _lastActorSample = now;
             return _lastActors;

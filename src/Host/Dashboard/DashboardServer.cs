@@ -60,6 +60,8 @@ public sealed class DashboardServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = Array.Empty<string>() });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        // The CLI owns Ctrl+C and SIGTERM (they cancel the study or stop the node); the web host must not take them.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.WebHost.UseKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -160,6 +162,13 @@ public sealed class DashboardServer : IAsyncDisposable
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return Results.Bytes(copy.ToArray(), contentType);
+    }
+
+    /// <summary>A host lifetime that listens to no signal: the dashboard starts and stops with its owner.</summary>
+    private sealed class PassiveLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
