@@ -17,7 +17,7 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly Spacing Voxel = new(0.01, 0.01, 0.01);
+    private static readonly Spacing Voxel = GalaCropStudy.Voxel;
 
     /// <summary>Trains a small forest on z-slices <paramref name="slices"/> of the train crop (every other voxel unlabelled) and saves it.</summary>
     private string TrainForest(string name, ulong seed, params int[] slices)
@@ -36,43 +36,6 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
         return path;
     }
 
-    /// <summary>The first 24 × 60 × 80 voxels (z, y, x) of <paramref name="v"/>.</summary>
-    internal static Volume<float> Crop(Volume<float> v)
-    {
-        var c = new Volume<float>(24, 60, 80, v.Spacing);
-        for (int z = 0; z < c.NZ; z++)
-            for (int y = 0; y < c.NY; y++)
-                for (int x = 0; x < c.NX; x++)
-                    c[z, y, x] = v[z, y, x];
-        return c;
-    }
-
-    private string WriteManifest(string segmentation)
-    {
-        NpyFormat.Write(Path.Combine(_dir, "raw.npy"), Crop(VolumeFiles.Read(RepoPaths.Data("gala", "test_raw.tif"), Voxel).Voxels));
-        NpyFormat.Write(Path.Combine(_dir, "labels.npy"), Crop(VolumeFiles.Read(RepoPaths.Data("gala", "test_labels.tif"), Voxel).Voxels));
-        var path = Path.Combine(_dir, "study.yaml");
-        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
-            schema_version: 1
-            study: { id: learned, seed: 3 }
-            inputs:
-              - volume: raw.npy
-                spacing_um: [0.01, 0.01, 0.01]
-                labels: labels.npy
-                name: gala-test
-            segmentation: {{segmentation}}
-            shape_space: { modes: 2, variants_per_cell: 0 }
-            simulation:
-              duration_ms: 2
-              dt_ms: 0.5
-              max_voxels: 300
-              parameters: { d_um2_per_ms: 0.22, decay_per_ms: 0.1, influx_um_um_per_ms: 5.0, pulse_ms: 1.0 }
-            execution: { workers: 2 }
-            outputs: { dir: out }
-            """));
-        return path;
-    }
-
     private static string? ModelHashOf(DuckDBConnection db, string table)
     {
         using var cmd = db.CreateCommand();
@@ -80,20 +43,12 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
         return cmd.ExecuteScalar() as string;
     }
 
-    private static async Task<(int Code, string Out, string Err)> Run(string manifest)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = await Cli.RunAsync(["run", manifest, "--plain", "--no-dashboard"], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public async Task SavedForestSegmentsTheStudyFarBetterThanTheClassicalChainAndIsRecordedInProvenance()
     {
         var model = TrainForest("forest.sspc", 1, 10, 25, 40);
-        var manifest = WriteManifest("{ method: rf, model: forest.sspc, merge_threshold: 0.5, interior_threshold: 0.5 }");
-        var first = await Run(manifest);
+        var manifest = GalaCropStudy.WriteManifest(_dir, "learned", 3, "{ method: rf, model: forest.sspc, merge_threshold: 0.5, interior_threshold: 0.5 }");
+        var first = await GalaCropStudy.Run(manifest);
         Assert.True(first.Code == 0, first.Out + first.Err);
 
         var quality = Path.Combine(_dir, "out", "segmentation_quality.parquet");

@@ -18,51 +18,11 @@ public sealed class TrainSegmenterStudyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly Spacing Voxel = new(0.01, 0.01, 0.01);
 
-    private string WriteManifest()
-    {
-        NpyFormat.Write(Path.Combine(_dir, "raw.npy"), LearnedSegmentationStudyTests.Crop(VolumeFiles.Read(RepoPaths.Data("gala", "test_raw.tif"), Voxel).Voxels));
-        NpyFormat.Write(Path.Combine(_dir, "labels.npy"), LearnedSegmentationStudyTests.Crop(VolumeFiles.Read(RepoPaths.Data("gala", "test_labels.tif"), Voxel).Voxels));
-        var path = Path.Combine(_dir, "study.yaml");
-        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
-            schema_version: 1
-            study: { id: trained, seed: 1 }
-            inputs:
-              - volume: raw.npy
-                spacing_um: [0.01, 0.01, 0.01]
-                labels: labels.npy
-                name: gala-test
-            segmentation:
-              method: rf
-              merge_threshold: 0.5
-              interior_threshold: 0.5
-              train:
-                raw: {{RepoPaths.Data("gala", "train_raw.tif")}}
-                labels: {{RepoPaths.Data("gala", "train_labels.tif")}}
-                spacing_um: [0.01, 0.01, 0.01]
-                trees: 8
-                max_samples: 20000
-                slices: [10, 25, 40]
-            shape_space: { modes: 2, variants_per_cell: 0 }
-            simulation:
-              duration_ms: 2
-              dt_ms: 0.5
-              max_voxels: 300
-              parameters: { d_um2_per_ms: 0.22, decay_per_ms: 0.1, influx_um_um_per_ms: 5.0, pulse_ms: 1.0 }
-            execution: { workers: 2 }
-            outputs: { dir: out }
-            """));
-        return path;
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(string manifest)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = await Cli.RunAsync(["run", manifest, "--plain", "--no-dashboard"], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private string WriteManifest() => GalaCropStudy.WriteManifest(_dir, "trained", 1,
+        "{ method: rf, merge_threshold: 0.5, interior_threshold: 0.5, train: { "
+        + $"raw: {RepoPaths.Data("gala", "train_raw.tif")}, labels: {RepoPaths.Data("gala", "train_labels.tif")}, "
+        + "spacing_um: [0.01, 0.01, 0.01], trees: 8, max_samples: 20000, slices: [10, 25, 40] } }");
 
     private static object? Scalar(DuckDBConnection db, string sql)
     {
@@ -75,7 +35,7 @@ public sealed class TrainSegmenterStudyTests : IDisposable
     public async Task TheStudyTrainsItsForestOnceSegmentsWellAndReusesEverythingOnARerun()
     {
         var manifest = WriteManifest();
-        var first = await Run(manifest);
+        var first = await GalaCropStudy.Run(manifest);
         Assert.True(first.Code == 0, first.Out + first.Err);
         string outDir = Path.Combine(_dir, "out");
         using (var db = new DuckDBConnection("Data Source=:memory:"))
@@ -93,7 +53,7 @@ public sealed class TrainSegmenterStudyTests : IDisposable
         }
         int count = int.Parse(System.Text.RegularExpressions.Regex.Match(first.Out, @"(\d+) tasks").Groups[1].Value, CultureInfo.InvariantCulture);
 
-        var second = await Run(manifest);
+        var second = await GalaCropStudy.Run(manifest);
         Assert.True(second.Code == 0, second.Out + second.Err);
         Assert.Contains($"{count} tasks, 0 executed, {count} cached, 0 failed", second.Out);
     }
