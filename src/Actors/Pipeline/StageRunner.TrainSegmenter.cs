@@ -39,7 +39,8 @@ public sealed partial class StageRunner
         {
             File.WriteAllBytes(file, store.Get(trained));
             var r = LearnedSegmentation.Run(p.Method, file, image.Voxels,
-                new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, model.MergeThreshold, 0, p.MinVolumeUm3).Validated());
+                new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, LearnedSegmentation.DefaultMergeThreshold, 0, p.MinVolumeUm3).Validated(),
+            model.MergeThreshold);
             if (r.ModelSha256 != model.Sha256)
                 throw new InvalidDataException($"trained model artifact {trained.Sha256}: file hash {r.ModelSha256} differs from the recorded {model.Sha256}");
             return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);

@@ -76,7 +76,8 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         if (File.Exists(modelPath) && ContentHash.OfFile(modelPath) != model.Sha256)
             throw new InvalidDataException($"{modelPath}: the model file changed since the study was planned (sha256 {model.Sha256}); run the study again");
         var r = LearnedSegmentation.Run(p.Method, modelPath, image.Voxels,
-            new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, model.MergeThreshold, 0, p.MinVolumeUm3).Validated());
+            new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, LearnedSegmentation.DefaultMergeThreshold, 0, p.MinVolumeUm3).Validated(),
+            model.MergeThreshold);
         return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);
     }
 
