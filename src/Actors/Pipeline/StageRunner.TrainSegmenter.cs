@@ -43,7 +43,7 @@ public sealed partial class StageRunner
             model.MergeThreshold);
             if (r.ModelSha256 != model.Sha256)
                 throw new InvalidDataException($"trained model artifact {trained.Sha256}: file hash {r.ModelSha256} differs from the recorded {model.Sha256}");
-            return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);
+            return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels, r.MergeThreshold);
         }
         finally { File.Delete(file); }
     }

@@ -64,7 +64,8 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
                 q.MatchedAtIoU05, q.ObjectCountError, q.AdaptedRandError, q.VoiSplit, q.VoiMerge);
         }
         var sp = seg.Labels.Spacing;
-        return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality);
+        return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality,
+            seg.MergeThreshold);
     }
 
     /// <summary>Saved model → boundary map → agglomeration; the threshold column is the interior threshold, "components" the supervoxels.</summary>
@@ -78,7 +79,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         var r = LearnedSegmentation.Run(p.Method, modelPath, image.Voxels,
             new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, LearnedSegmentation.DefaultMergeThreshold, 0, p.MinVolumeUm3).Validated(),
             model.MergeThreshold);
-        return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);
+        return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels, r.MergeThreshold);
     }
 
     private LoadMeshResult LoadMesh(LoadMeshPayload p)

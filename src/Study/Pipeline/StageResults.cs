@@ -53,9 +53,12 @@ public sealed record MeshQuality(int Vertices, int Triangles, bool Watertight, i
 /// <summary>One segmented object: its label, size and cropped binary mask.</summary>
 public sealed record SegmentedObject(int Label, long Voxels, double VolumeUm3, ArtifactRef Mask);
 
-/// <summary>Result of segmenting one input volume. Spacing in µm (z, y, x).</summary>
+/// <summary>
+/// Result of segmenting one input volume. Spacing in µm (z, y, x). <paramref name="MergeThreshold"/>: the agglomeration's
+/// merge threshold (rf/unet; null for the classical methods).
+/// </summary>
 public sealed record SegmentResult(double Threshold, int ComponentsBeforeFilter, double[] SpacingUm, string DType,
-    IReadOnlyList<SegmentedObject> Objects, SegmentationScore? Quality);
+    IReadOnlyList<SegmentedObject> Objects, SegmentationScore? Quality, double? MergeThreshold = null);
 
 /// <summary>
 /// Agreement with a ground-truth label volume (CREMI definitions): foreground Dice/IoU, mean IoU of matched objects,
