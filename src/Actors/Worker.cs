@@ -113,7 +113,10 @@ public sealed class Worker : ReceiveActor, IWithTimers
         Timers.Cancel("ask");
         _onStart?.Invoke(item);
         var (self, node, sites, task) = (Self, _node, _sites, item.Task);
-        Task.Run(() =>
+        // A task runs for seconds to hours on a thread of its own: on the thread pool it would hold a pool thread for its
+        // whole run, and with every slot busy the pool (whose minimum is the core count) would starve the actor system's
+        // dispatchers, delaying cluster heartbeats until healthy nodes are marked unreachable and downed.
+        Task.Factory.StartNew(() =>
         {
             var site = sites.For(item.ArtifactLocation);
             var runnable = item.PayloadRef is { } p ? task with { PayloadJson = Encoding.UTF8.GetString(site.Store.Get(p)) } : task;
@@ -121,7 +124,7 @@ public sealed class Worker : ReceiveActor, IWithTimers
             return json.Length > WireLimits.InlineJsonBytes
                 ? new WorkCompleted(task.Key, "", node, self, site.Store.Put(Encoding.UTF8.GetBytes(json), "result"))
                 : new WorkCompleted(task.Key, json, node, self);
-        }).ContinueWith<object>(t =>
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ContinueWith<object>(t =>
         {
             if (t.IsCompletedSuccessfully) return new Finished(t.Result);
             var e = t.Exception!.GetBaseException();

@@ -54,7 +54,7 @@ public sealed class ClusterTimings
     /// <summary>Split-brain resolver: how long membership must be stable before an unreachable node is downed.</summary>
     public string StableAfter { get; set; } = "5s";
     /// <summary>Phi-accrual failure detector: missing heartbeats tolerated before a node is unreachable.</summary>
-    public string AcceptableHeartbeatPause { get; set; } = "2s";
+    public string AcceptableHeartbeatPause { get; set; } = "3s";
     public string HeartbeatInterval { get; set; } = "1s";
     /// <summary>A node that could not join retries its seeds this often.</summary>
     public string RetryUnsuccessfulJoinAfter { get; set; } = "2s";

@@ -69,7 +69,7 @@ public static class LearnedSegmentationVerbs
                 hash = model.Save(path);
                 var t = model.Training!;
                 summary = string.Create(CultureInfo.InvariantCulture,
-                    $"U-Net: best epoch {t.BestEpoch} of {t.History.Length - 1}{(t.StoppedEarly ? " (stopped early)" : "")}, validation boundary F1 {t.History[t.BestEpoch].ValidationF1:F3} (untrained {t.History[0].ValidationF1:F3}), reproducible MKL {t.TrainedReproducibly}");
+                    $"U-Net: best epoch {t.BestEpoch} of {t.History.Length - 1}{(t.StoppedEarly ? " (stopped early)" : "")}, validation boundary F1 {t.History[t.BestEpoch].ValidationF1:F3} (untrained {t.History[0].ValidationF1:F3}), merge threshold {t.MergeThreshold:0.##} (validation adapted Rand error {t.ValidationAdaptedRandError:F3}), reproducible MKL {t.TrainedReproducibly}");
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{summary} → {path} sha256 {hash} in {clock.Elapsed.TotalSeconds:F1} s"));
             return 0;
@@ -82,7 +82,7 @@ public static class LearnedSegmentationVerbs
     {
         private readonly Option<string?> _model = new("--model") { Description = "rf/unet: model file written by train-segmenter." };
         private readonly Option<double> _interior = new("--interior-threshold") { Description = "rf/unet: boundary probability below which a voxel is cell interior (seeds).", DefaultValueFactory = _ => 0.5 };
-        private readonly Option<double> _merge = new("--merge-threshold") { Description = "rf/unet: merge neighbouring supervoxels whose shared boundary has a mean probability below this.", DefaultValueFactory = _ => 0.5 };
+        private readonly Option<double?> _merge = new("--merge-threshold") { Description = "merge neighbouring supervoxels whose shared boundary has a mean probability below this (default: the U-Net's threshold calibrated on its validation slab, else 0.5)." };
         private readonly Option<string?> _probabilities = new("--probabilities") { Description = "rf/unet: also write the boundary probability map here (float32)." };
 
         public void AddTo(Command cmd)
@@ -100,6 +100,7 @@ public static class LearnedSegmentationVerbs
             string modelNote;
             Volume<float> boundary;
             Volume<byte>? foreground = null;
+            double recommended = LearnedSegmentation.DefaultMergeThreshold;
             if (method == "boundary")
             {
                 foreach (var v in image.Data)
@@ -111,15 +112,17 @@ public static class LearnedSegmentationVerbs
             {
                 string modelPath = parse.GetValue(_model) ?? throw new ArgumentException($"--method {method} needs --model (a file written by train-segmenter)");
                 if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model {modelPath}: file not found", modelPath);
-                (boundary, foreground) = LearnedSegmentation.PredictBoundary(method, modelPath, image);
+                var prediction = LearnedSegmentation.PredictBoundary(method, modelPath, image);
+                (boundary, foreground, recommended) = (prediction.Boundary, prediction.Foreground, prediction.RecommendedMergeThreshold);
                 modelNote = $"{method} model {modelPath} sha256 {ContentHash.OfFile(modelPath)}";
             }
             if (parse.GetValue(_probabilities) is { } probabilityPath) VolumeFiles.Write(probabilityPath, boundary);
+            double merge = parse.GetValue(_merge) ?? recommended;
             var (labels, objects, supervoxels) = LearnedSegmentation.Agglomerate(boundary, foreground,
-                new BoundaryAgglomerationOptions(parse.GetValue(_interior), hUm, parse.GetValue(_merge), 0, minVolumeUm3));
+                new BoundaryAgglomerationOptions(parse.GetValue(_interior), hUm, merge, 0, minVolumeUm3));
             ImagingVerbs.WriteLabels(outPath, labels, objects);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {modelNote}, {objects} objects from {supervoxels} supervoxels → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
+                $"{volumePath} {image.NZ}×{image.NY}×{image.NX}: {modelNote}, {objects} objects from {supervoxels} supervoxels at merge threshold {merge:0.##} → {outPath} in {clock.Elapsed.TotalSeconds:F2} s"));
             return 0;
         }
     }

@@ -27,9 +27,11 @@ public sealed record ClassicalSegmentationOptions(
 /// <summary>
 /// Output of <see cref="ClassicalSegmentation.Run"/>: <paramref name="Labels"/> (Z, Y, X), 0 = background, objects
 /// 1..<paramref name="ObjectCount"/> in raster order of their first voxel; <paramref name="Threshold"/> in the
-/// image's intensity units; <paramref name="ComponentsBeforeSizeFilter"/> = components before the size filter.
+/// image's intensity units; <paramref name="ComponentsBeforeSizeFilter"/> = components before the size filter;
+/// <paramref name="MergeThreshold"/> = the agglomeration's merge threshold (learned methods only; null otherwise).
 /// </summary>
-public sealed record SegmentationResult(Volume<int> Labels, int ObjectCount, double Threshold, int ComponentsBeforeSizeFilter);
+public sealed record SegmentationResult(Volume<int> Labels, int ObjectCount, double Threshold, int ComponentsBeforeSizeFilter,
+    double? MergeThreshold = null);
 
 /// <summary>Smoothing → Otsu threshold → connected components → size filter.</summary>
 public static class ClassicalSegmentation

@@ -26,11 +26,11 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            log.WriteLine($"---- {p.Name} ----\n{p.Output}");
-            p.Dispose();
-        }
+        foreach (var p in _processes) log.WriteLine($"---- {p.Name} ----\n{p.Output}");
+        // Last, so that it survives when only the tail of a long test log is kept: every process's state and last lines.
+        log.WriteLine("==== processes at the end ====");
+        foreach (var p in _processes) log.WriteLine(p.Summary(6));
+        foreach (var p in _processes) p.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
@@ -72,7 +72,7 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
         var c = Track(NodeProcess.Node("coordinator", _clock, pc, "coordinator", state, 0));
         c.WaitFor("^member up", Up);
         // Nodes join one after the other: two nodes that associate with each other at the same instant can drop that
-        // first association (Akka.Remote race) and, with a 2 s heartbeat pause, be downed before it heals.
+        // first association (Akka.Remote race) and, with a short heartbeat pause, be downed before it heals.
         var w1 = Track(NodeProcess.Node("worker-1", _clock, p1, "worker", state, 1, pc));
         w1.WaitFor("^member up", Up);
         var w2 = Track(NodeProcess.Node("worker-2", _clock, p2, "worker", state, 1, pc));

@@ -34,6 +34,10 @@ public sealed class NodeProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["SHAPESTUDY_Node__LogTasks"] = "true";
         psi.Environment["NO_COLOR"] = "1";
+        // CI runs the test projects in parallel on 2 cores: these nodes compete with U-Net training and whole studies for
+        // CPU, so they tolerate longer heartbeat gaps than the product default (3 s), as cluster/README.md advises for busy
+        // machines; otherwise a starved but healthy node can be marked unreachable and downed by keep-majority.
+        psi.Environment["SHAPESTUDY_Node__Timings__AcceptableHeartbeatPause"] = "6s";
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         _process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
@@ -100,6 +104,14 @@ public sealed class NodeProcess : IDisposable
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
         return at;
+    }
+
+    /// <summary>"running" or the exit code, and the last <paramref name="lines"/> output lines.</summary>
+    public string Summary(int lines)
+    {
+        string state = _process.HasExited ? $"exited with code {_process.ExitCode}" : "running";
+        var tail = Lines.TakeLast(lines).Select(l => $"    [{l.At.TotalSeconds,7:F2}] {(l.Line.Length > 240 ? l.Line[..240] + "…" : l.Line)}");
+        return $"{Name} (port {Port}): {state}\n{string.Join("\n", tail)}";
     }
 
     public void Dispose()

@@ -2,6 +2,7 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using ShapeStudy.Core;
 using ShapeStudy.Imaging;
+using ShapeStudy.Learning.Segmentation;
 using ShapeStudy.Testing;
 
 namespace ShapeStudy.Host.Tests;
@@ -47,7 +48,7 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
     public async Task SavedForestSegmentsTheStudyFarBetterThanTheClassicalChainAndIsRecordedInProvenance()
     {
         var model = TrainForest("forest.sspc", 1, 10, 25, 40);
-        var manifest = GalaCropStudy.WriteManifest(_dir, "learned", 3, "{ method: rf, model: forest.sspc, merge_threshold: 0.5, interior_threshold: 0.5 }");
+        var manifest = GalaCropStudy.WriteManifest(_dir, "learned", 3, "{ method: rf, model: forest.sspc, interior_threshold: 0.5 }");
         var first = await GalaCropStudy.Run(manifest);
         Assert.True(first.Code == 0, first.Out + first.Err);
 
@@ -55,7 +56,7 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
         using var db = new DuckDBConnection("Data Source=:memory:");
         db.Open();
         using var cmd = db.CreateCommand();
-        cmd.CommandText = $"SELECT method, adapted_rand_error, objects FROM '{quality}'";
+        cmd.CommandText = $"SELECT method, adapted_rand_error, objects, merge_threshold FROM '{quality}'";
         double learnedError;
         using (var r = cmd.ExecuteReader())
         {
@@ -63,6 +64,7 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
             Assert.Equal("rf", r.GetString(0));
             learnedError = r.GetDouble(1);
             Assert.True(r.GetInt32(2) >= 10, $"{r.GetInt32(2)} objects; the ground truth crop has 23");
+            Assert.Equal(LearnedSegmentation.DefaultMergeThreshold, r.GetDouble(3));   // no merge_threshold: a forest's default
         }
 
         // the classical chain (Otsu threshold → distance-transform watershed) on the same volume, scored the same way

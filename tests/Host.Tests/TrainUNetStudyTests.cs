@@ -12,7 +12,7 @@ namespace ShapeStudy.Host.Tests;
 /// The 3D U-Net trained as a study stage (<c>segmentation: { method: unet, train: … }</c>): a tiny network trained on the
 /// 24 × 60 × 80 gala crop; the study completes with one committed train_segmenter task, its model's SHA-256 (the tables'
 /// provenance) is the one <c>train-segmenter --method unet</c> prints for the same crop, options and seed (the stage and the
-/// verb produce bit-identical models), and the segmentation rows exist.
+/// verb produce bit-identical models), and the segmentation row exists, agglomerated at the model's calibrated merge threshold.
 /// </summary>
 public sealed class TrainUNetStudyTests : IDisposable
 {
@@ -31,7 +31,7 @@ public sealed class TrainUNetStudyTests : IDisposable
     public async Task TheStudyTrainsTheSameUNetAsTheVerbAndSegmentsWithIt()
     {
         var manifest = GalaCropStudy.WriteManifest(_dir, "unet-trained", 3,
-            "{ method: unet, merge_threshold: 0.5, interior_threshold: 0.5, train: { raw: raw.npy, labels: labels.npy, spacing_um: [0.01, 0.01, 0.01], "
+            "{ method: unet, interior_threshold: 0.5, train: { raw: raw.npy, labels: labels.npy, spacing_um: [0.01, 0.01, 0.01], "
             + "levels: 2, base_channels: 4, epochs: 2, steps_per_epoch: 2, batch: 1, patch: [16, 32, 32], threads: 1 } }");
         var study = await GalaCropStudy.Run(manifest);
         Assert.True(study.Code == 0, study.Out + study.Err);
@@ -53,6 +53,11 @@ public sealed class TrainUNetStudyTests : IDisposable
         Assert.Equal(printed, Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata('{quality}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'"));
         Assert.Equal("unet", Scalar(db, $"SELECT method FROM '{quality}' WHERE input = 'gala-test'"));
         Assert.True(Convert.ToInt64(Scalar(db, $"SELECT objects FROM '{quality}' WHERE input = 'gala-test'"), CultureInfo.InvariantCulture) >= 1);
+        // without segmentation.merge_threshold the segment task uses the threshold the trained model calibrated
+        using var model = UNetSegmenter.Load(modelPath);
+        Assert.NotNull(model.Training!.MergeThreshold);
+        Assert.Equal(model.RecommendedMergeThreshold,
+            Convert.ToDouble(Scalar(db, $"SELECT merge_threshold FROM '{quality}' WHERE input = 'gala-test'"), CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed partial class StageRunner
         return new TrainSegmenterResult(store.Put(bytes, "unet_model"), ContentHash.Of(bytes), 0, 0, raw.Length)
         {
             UNet = new UNetTrainingOutcome(t.BestEpoch, t.History.Length - 1, t.History[t.BestEpoch].ValidationF1, t.History[0].ValidationF1,
-                t.StoppedEarly, t.TrainedReproducibly),
+                t.StoppedEarly, t.TrainedReproducibly, t.MergeThreshold),
         };
     }
 
@@ -59,10 +59,11 @@ public sealed partial class StageRunner
         {
             File.WriteAllBytes(file, store.Get(trained));
             var r = LearnedSegmentation.Run(p.Method, file, image.Voxels,
-                new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, model.MergeThreshold, 0, p.MinVolumeUm3).Validated());
+                new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, LearnedSegmentation.DefaultMergeThreshold, 0, p.MinVolumeUm3).Validated(),
+            model.MergeThreshold);
             if (r.ModelSha256 != model.Sha256)
                 throw new InvalidDataException($"trained model artifact {trained.Sha256}: file hash {r.ModelSha256} differs from the recorded {model.Sha256}");
-            return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);
+            return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels, r.MergeThreshold);
         }
         finally { File.Delete(file); }
     }

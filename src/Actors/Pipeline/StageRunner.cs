@@ -64,7 +64,8 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
                 q.MatchedAtIoU05, q.ObjectCountError, q.AdaptedRandError, q.VoiSplit, q.VoiMerge);
         }
         var sp = seg.Labels.Spacing;
-        return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality);
+        return new SegmentResult(seg.Threshold, seg.ComponentsBeforeSizeFilter, new[] { sp.Z, sp.Y, sp.X }, image.DType, objects, quality,
+            seg.MergeThreshold);
     }
 
     /// <summary>Saved model → boundary map → agglomeration; the threshold column is the interior threshold, "components" the supervoxels.</summary>
@@ -76,8 +77,9 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         if (File.Exists(modelPath) && ContentHash.OfFile(modelPath) != model.Sha256)
             throw new InvalidDataException($"{modelPath}: the model file changed since the study was planned (sha256 {model.Sha256}); run the study again");
         var r = LearnedSegmentation.Run(p.Method, modelPath, image.Voxels,
-            new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, model.MergeThreshold, 0, p.MinVolumeUm3).Validated());
-        return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels);
+            new BoundaryAgglomerationOptions(model.InteriorThreshold, p.HUm, LearnedSegmentation.DefaultMergeThreshold, 0, p.MinVolumeUm3).Validated(),
+            model.MergeThreshold);
+        return new SegmentationResult(r.Labels, r.Objects, model.InteriorThreshold, r.Supervoxels, r.MergeThreshold);
     }
 
     private LoadMeshResult LoadMesh(LoadMeshPayload p)

@@ -6,9 +6,17 @@ namespace ShapeStudy.Learning.Segmentation;
 /// <summary>
 /// Result of <see cref="LearnedSegmentation.Run"/>: labels 1..<paramref name="Objects"/> (0 = background where the model
 /// predicts one), the supervoxel count before agglomeration, the boundary-probability map that was agglomerated (same
-/// shape (Z, Y, X) and spacing as the image) and the model file's SHA-256 (lowercase hex).
+/// shape (Z, Y, X) and spacing as the image), the merge threshold used and the model file's SHA-256 (lowercase hex).
 /// </summary>
-public sealed record LearnedSegmentationResult(Volume<int> Labels, int Objects, int Supervoxels, Volume<float> Boundary, string ModelSha256);
+public sealed record LearnedSegmentationResult(Volume<int> Labels, int Objects, int Supervoxels, Volume<float> Boundary, double MergeThreshold,
+    string ModelSha256);
+
+/// <summary>
+/// A model's boundary map (values in [0, 1], 1 = membrane; shape (Z, Y, X)), its foreground mask when the model has a
+/// background class (null otherwise), and the merge threshold the model recommends (a U-Net's calibrated value; 0.5 for
+/// models without one).
+/// </summary>
+public sealed record BoundaryPrediction(Volume<float> Boundary, Volume<byte>? Foreground, double RecommendedMergeThreshold);
 
 /// <summary>
 /// Instance segmentation with a saved boundary model, shared by the <c>segment</c> verb and the study's segment stage:
@@ -87,12 +95,11 @@ public static class LearnedSegmentation
         return (raw, truth);
     }
 
-    /// <summary>
-    /// Predicts the boundary map of <paramref name="image"/> with the <paramref name="method"/> model at
-    /// <paramref name="modelPath"/> (values in [0, 1], 1 = membrane) and the foreground mask when the model has a
-    /// background class (null otherwise).
-    /// </summary>
-    public static (Volume<float> Boundary, Volume<byte>? Foreground) PredictBoundary(string method, string modelPath, Volume<float> image)
+    /// <summary>The merge threshold used when neither the user nor the model chooses one.</summary>
+    public const double DefaultMergeThreshold = 0.5;
+
+    /// <summary>Predicts the boundary map of <paramref name="image"/> with the <paramref name="method"/> model at <paramref name="modelPath"/>.</summary>
+    public static BoundaryPrediction PredictBoundary(string method, string modelPath, Volume<float> image)
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"model {modelPath}: file not found", modelPath);
         return method switch
@@ -103,13 +110,18 @@ public static class LearnedSegmentation
         };
     }
 
-    /// <summary>Boundary map from <see cref="PredictBoundary"/>, agglomerated with <paramref name="options"/>, background masked.</summary>
-    public static LearnedSegmentationResult Run(string method, string modelPath, Volume<float> image, BoundaryAgglomerationOptions options)
+    /// <summary>
+    /// Boundary map from <see cref="PredictBoundary"/>, agglomerated with <paramref name="options"/> (its merge threshold
+    /// replaced by <paramref name="mergeThreshold"/>, or by the model's recommended one when that is null), background masked.
+    /// </summary>
+    public static LearnedSegmentationResult Run(string method, string modelPath, Volume<float> image, BoundaryAgglomerationOptions options,
+        double? mergeThreshold)
     {
-        var (boundary, foreground) = PredictBoundary(method, modelPath, image);
+        var prediction = PredictBoundary(method, modelPath, image);
         var hash = ContentHash.OfFile(modelPath);
-        var (labels, objects, supervoxels) = Agglomerate(boundary, foreground, options);
-        return new LearnedSegmentationResult(labels, objects, supervoxels, boundary, hash);
+        double merge = mergeThreshold ?? prediction.RecommendedMergeThreshold;
+        var (labels, objects, supervoxels) = Agglomerate(prediction.Boundary, prediction.Foreground, options with { MergeThreshold = merge });
+        return new LearnedSegmentationResult(labels, objects, supervoxels, prediction.Boundary, merge, hash);
     }
 
     /// <summary>
@@ -125,7 +137,7 @@ public static class LearnedSegmentation
         return (labels, objects, result.Supervoxels);
     }
 
-    private static (Volume<float>, Volume<byte>?) PredictForest(string path, Volume<float> image)
+    private static BoundaryPrediction PredictForest(string path, Volume<float> image)
     {
         var model = PixelClassifier.Load(path);
         var p = model.Predict(image);
@@ -133,13 +145,14 @@ public static class LearnedSegmentation
         // Class 2 is the interior; anything else (boundary, background) is boundary for the watershed.
         var b = Array.ConvertAll(p[1].Data, v => 1 - v);
         Volume<byte>? foreground = p.Length >= 3 ? image.WithData(Array.ConvertAll(p[2].Data, v => v < 0.5f ? (byte)1 : (byte)0)) : null;
-        return (image.WithData(b), foreground);
+        return new BoundaryPrediction(image.WithData(b), foreground, DefaultMergeThreshold);
     }
 
-    private static (Volume<float>, Volume<byte>?) PredictUNet(string path, Volume<float> image)
+    private static BoundaryPrediction PredictUNet(string path, Volume<float> image)
     {
         using var model = UNetSegmenter.Load(path);
-        return model.PredictBoundary(image);
+        var (boundary, foreground) = model.PredictBoundary(image);
+        return new BoundaryPrediction(boundary, foreground, model.RecommendedMergeThreshold);
     }
 
     private static (Volume<int>, int) MaskBackground(Volume<int> labels, Volume<byte> foreground)

@@ -47,10 +47,16 @@ public sealed record UNetEpoch(int Epoch, double TrainLoss, double ValidationLos
 
 /// <summary>
 /// How a <see cref="UNetSegmenter"/> was trained. Epoch 0 of <see cref="History"/> is the untrained network (no training
-/// loss). <see cref="BestEpoch"/>'s weights are the model's.
+/// loss). <see cref="BestEpoch"/>'s weights are the model's. <paramref name="MergeThreshold"/> is the agglomeration
+/// merge threshold that gave the lowest adapted Rand error (<paramref name="ValidationAdaptedRandError"/>) on the
+/// validation slab (<see cref="MergeThresholdCalibration"/>); both are null for models saved before calibration existed.
 /// </summary>
 public sealed record UNetTrainingSummary(UNetTrainingOptions Options, double BoundaryFraction, double InputMean, double InputStd,
-    int BestEpoch, UNetEpoch[] History, bool StoppedEarly, bool TrainedReproducibly);
+    int BestEpoch, UNetEpoch[] History, bool StoppedEarly, bool TrainedReproducibly, double? MergeThreshold = null,
+    double? ValidationAdaptedRandError = null, MergeThresholdCalibration[]? Calibration = null);
+
+/// <summary>Adapted Rand error and object count on the validation slab at one merge threshold.</summary>
+public sealed record MergeThresholdCalibration(double MergeThreshold, double AdaptedRandError, int Objects);
 
 /// <summary>
 /// A boundary-predicting 3D U-Net (<see cref="UNet3d"/>) trained with TorchSharp on a raw volume and its dense instance
@@ -202,7 +208,13 @@ public sealed class UNetSegmenter : IDisposable
                 }
                 Restore(net, best);
                 net.eval();
-                return new UNetSegmenter(net, options.Zero, Summary());
+                var calibration = CalibrateMergeThreshold(CombineChannels(TiledInference.PredictStandardized(net, vx, tiling)),
+                    LabelSlab(labels, alongX, trainLength));
+                var chosen = calibration.MinBy(c => c.AdaptedRandError)!;
+                return new UNetSegmenter(net, options.Zero, Summary() with
+                {
+                    MergeThreshold = chosen.MergeThreshold, ValidationAdaptedRandError = chosen.AdaptedRandError, Calibration = calibration,
+                });
 
                 UNetTrainingSummary Summary() => new(options, positive[0], mean, std, bestEpoch, history.ToArray(), stoppedEarly, reproducible);
             }
@@ -236,6 +248,37 @@ public sealed class UNetSegmenter : IDisposable
                     for (int c = 0; c < t.Length; c++) st[c][k] = t[c][g];
                 }
         return (new Volume<float>(nz, ny, nx, raw.Spacing, sx), st);
+    }
+
+    /// <summary>The labels of the validation slab (the part of the longer in-plane axis from <paramref name="from"/> on).</summary>
+    private static Volume<int> LabelSlab(Volume<int> labels, bool alongX, int from)
+    {
+        int nz = labels.NZ, ny = alongX ? labels.NY : labels.NY - from, nx = alongX ? labels.NX - from : labels.NX;
+        var data = new int[nz * ny * nx];
+        for (int z = 0, k = 0; z < nz; z++)
+            for (int y = 0; y < ny; y++)
+                for (int x = 0; x < nx; x++, k++)
+                    data[k] = labels[z, alongX ? y : y + from, alongX ? x + from : x];
+        return new Volume<int>(nz, ny, nx, labels.Spacing, data);
+    }
+
+    /// <summary>Merge thresholds tried by <see cref="CalibrateMergeThreshold"/>: 0.05 to 0.95 in steps of 0.05.</summary>
+    public static IReadOnlyList<double> CalibrationThresholds { get; } = Enumerable.Range(1, 19).Select(i => i * 0.05).ToArray();
+
+    /// <summary>
+    /// Agglomerates the predicted <paramref name="boundary"/> map (with its foreground mask, if any) of a held-out volume at
+    /// every <see cref="CalibrationThresholds"/> value (interior threshold 0.5, default seeds, no size filter) and scores
+    /// each against the instance labels <paramref name="truth"/> (same shape (Z, Y, X); label 0 ignored) by adapted Rand error.
+    /// </summary>
+    public static MergeThresholdCalibration[] CalibrateMergeThreshold((Volume<float> Boundary, Volume<byte>? Foreground) boundary, Volume<int> truth)
+    {
+        if (boundary.Boundary.Shape != truth.Shape) throw new ArgumentException($"boundary map shape {boundary.Boundary.Shape} differs from the labels' {truth.Shape}");
+        return CalibrationThresholds.Select(t =>
+        {
+            var (labels, objects, _) = LearnedSegmentation.Agglomerate(boundary.Boundary, boundary.Foreground,
+                new BoundaryAgglomerationOptions(MergeThreshold: t));
+            return new MergeThresholdCalibration(t, SegmentationMetrics.AdaptedRandError(truth, labels).Error, objects);
+        }).ToArray();
     }
 
     /// <summary>Class-balanced BCE (as in training) and boundary F1 at p = 0.5 on the validation slab.</summary>
@@ -361,9 +404,15 @@ public sealed class UNetSegmenter : IDisposable
     /// The boundary map to agglomerate: channel 0, raised to 1 − foreground where a foreground channel says background,
     /// and the foreground mask (null without a foreground channel).
     /// </summary>
-    public (Volume<float> Boundary, Volume<byte>? Foreground) PredictBoundary(Volume<float> raw, TilingOptions? tiling = null)
+    public (Volume<float> Boundary, Volume<byte>? Foreground) PredictBoundary(Volume<float> raw, TilingOptions? tiling = null) =>
+        CombineChannels(Predict(raw, tiling));
+
+    /// <summary>The merge threshold calibrated on the validation slab during training, or 0.5 when the model has none.</summary>
+    public double RecommendedMergeThreshold => Training?.MergeThreshold ?? LearnedSegmentation.DefaultMergeThreshold;
+
+    private static (Volume<float> Boundary, Volume<byte>? Foreground) CombineChannels(Volume<float>[] p)
     {
-        var p = Predict(raw, tiling);
+        var raw = p[0];
         if (p.Length == 1) return (p[0], null);
         var b = new float[raw.Length];
         var f = new byte[raw.Length];

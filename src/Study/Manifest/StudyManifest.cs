@@ -105,7 +105,8 @@ public enum Foreground
 /// voxel spacing); <paramref name="Compactness"/> ≥ 0 (0 = classic watershed).
 /// Rf and Unet only: <paramref name="ModelPath"/> is the absolute path of the saved model; voxels with boundary
 /// probability below <paramref name="InteriorThreshold"/> seed the watershed (h-maxima height <paramref name="HUm"/>), and
-/// neighbouring supervoxels whose shared boundary has a mean probability below <paramref name="MergeThreshold"/> merge.
+/// neighbouring supervoxels whose shared boundary has a mean probability below <paramref name="MergeThreshold"/> merge
+/// (null = the model's recommendation: a U-Net's threshold calibrated on its validation slab, else 0.5).
 /// </summary>
 public sealed record SegmentationSettings(
     SegmentationMethod Method,
@@ -116,7 +117,7 @@ public sealed record SegmentationSettings(
     double? HUm = null,
     double Compactness = 0,
     string? ModelPath = null,
-    double MergeThreshold = 0.5,
+    double? MergeThreshold = null,
     double InteriorThreshold = 0.5,
     SegmenterTrainingSettings? Train = null)
 {

@@ -335,7 +335,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
             s.Get("h_um") is null ? null : ReadNumber(s, "h_um", 0, NumberRule.Positive("µm")),
             ReadNumber(s, "compactness", d.Compactness, NumberRule.NonNegative("")),
             model,
-            ReadFraction(s, "merge_threshold", d.MergeThreshold, true),
+            s.Get("merge_threshold") is null ? null : ReadFraction(s, "merge_threshold", 0.5, true),
             ReadFraction(s, "interior_threshold", d.InteriorThreshold, false),
             train);
     }

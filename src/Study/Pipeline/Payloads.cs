@@ -22,9 +22,10 @@ public sealed record SegmentPayload(string InputName, string Path, string FileSh
 
 /// <summary>
 /// A saved segmentation model: absolute <paramref name="Path"/> (left out of the task key), its file's SHA-256 (in the
-/// key, so a changed model recomputes everything downstream) and the agglomeration's boundary-probability thresholds.
+/// key, so a changed model recomputes everything downstream) and the agglomeration's boundary-probability thresholds
+/// (<paramref name="MergeThreshold"/> null = the model's recommended one).
 /// </summary>
-public sealed record LearnedModel(string? Path, string Sha256, double InteriorThreshold, double MergeThreshold)
+public sealed record LearnedModel(string? Path, string Sha256, double InteriorThreshold, double? MergeThreshold)
 {
     /// <summary>The model trained by the study's train_segmenter stage (then <see cref="Path"/> is null).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -53,9 +53,12 @@ public sealed record MeshQuality(int Vertices, int Triangles, bool Watertight, i
 /// <summary>One segmented object: its label, size and cropped binary mask.</summary>
 public sealed record SegmentedObject(int Label, long Voxels, double VolumeUm3, ArtifactRef Mask);
 
-/// <summary>Result of segmenting one input volume. Spacing in µm (z, y, x).</summary>
+/// <summary>
+/// Result of segmenting one input volume. Spacing in µm (z, y, x). <paramref name="MergeThreshold"/>: the agglomeration's
+/// merge threshold (rf/unet; null for the classical methods).
+/// </summary>
 public sealed record SegmentResult(double Threshold, int ComponentsBeforeFilter, double[] SpacingUm, string DType,
-    IReadOnlyList<SegmentedObject> Objects, SegmentationScore? Quality);
+    IReadOnlyList<SegmentedObject> Objects, SegmentationScore? Quality, double? MergeThreshold = null);
 
 /// <summary>
 /// Agreement with a ground-truth label volume (CREMI definitions): foreground Dice/IoU, mean IoU of matched objects,
@@ -78,10 +81,11 @@ public sealed record TrainSegmenterResult(ArtifactRef Model, string ModelSha256,
 
 /// <summary>
 /// How a study's U-Net trained: the kept (best) epoch, epochs run, validation boundary F1 at p = 0.5 of the kept and of the
-/// untrained network, whether early stopping ended training, and whether oneMKL ran in its reproducible mode.
+/// untrained network, whether early stopping ended training, whether oneMKL ran in its reproducible mode, and the merge
+/// threshold calibrated on the validation slab (null when the model has none).
 /// </summary>
 public sealed record UNetTrainingOutcome(int BestEpoch, int Epochs, double ValidationF1, double UntrainedValidationF1, bool StoppedEarly,
-    bool TrainedReproducibly);
+    bool TrainedReproducibly, double? CalibratedMergeThreshold);
 
 /// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation (voxel edge µm, voxel count) and its quality.</summary>
 public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, long Voxels, MeshQuality Quality);

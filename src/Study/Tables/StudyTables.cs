@@ -57,7 +57,7 @@ public static class StudyTables
     private static Table SegmentationQuality(string study, StudyManifest m, StudyPlan plan)
     {
         var t = new Table("segmentation_quality").Column<string>("study_id").Column<string>("input").Column<string>("method")
-            .Column<double>("threshold").Column<int>("components_before_size_filter").Column<int>("objects")
+            .Column<double>("threshold").Column<double?>("merge_threshold").Column<int>("components_before_size_filter").Column<int>("objects")
             .Column<double?>("dice").Column<double?>("iou").Column<int>("ground_truth_objects")
             .Column<double?>("mean_matched_iou").Column<int>("matched_at_iou_0_5").Column<int>("object_count_error")
             .Column<double?>("adapted_rand_error").Column<double?>("voi_split").Column<double?>("voi_merge");
@@ -65,7 +65,7 @@ public static class StudyTables
         foreach (var (input, r) in plan.Segmentations.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             var q = r.Quality;
-            t.Add(("study_id", study), ("input", input), ("method", method), ("threshold", r.Threshold),
+            t.Add(("study_id", study), ("input", input), ("method", method), ("threshold", r.Threshold), ("merge_threshold", r.MergeThreshold),
                 ("components_before_size_filter", r.ComponentsBeforeFilter), ("objects", r.Objects.Count),
                 ("dice", q?.Dice), ("iou", q?.Iou), ("ground_truth_objects", q?.GroundTruthObjects ?? 0),
                 ("mean_matched_iou", q?.MeanMatchedIou), ("matched_at_iou_0_5", q?.MatchedAtIou05 ?? 0),

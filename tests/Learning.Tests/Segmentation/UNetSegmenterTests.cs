@@ -55,6 +55,38 @@ public sealed class UNetSegmenterTests(ITestOutputHelper output) : IDisposable
         Assert.True(t.BestEpoch > 0, "training never improved the validation loss");
         Assert.True(t.History[t.BestEpoch].ValidationLoss < t.History[0].ValidationLoss);
         Assert.True(trained > 0.5 && trained > before + 0.2, $"held-out boundary F1 trained {trained}, untrained {before}");
+        // The merge threshold was calibrated on the validation slab: the recorded choice is the sweep's best.
+        Assert.Equal(UNetSegmenter.CalibrationThresholds.Count, t.Calibration!.Length);
+        Assert.Equal(t.Calibration.Min(c => c.AdaptedRandError), t.ValidationAdaptedRandError);
+        Assert.Equal(t.MergeThreshold, model.RecommendedMergeThreshold);
+    }
+
+    /// <summary>
+    /// Two cells separated by a strong membrane (p = 0.95), one of them crossed by a weaker false boundary (p = 0.7):
+    /// low merge thresholds keep the false split, and calibration must pick a higher one that reproduces the truth exactly.
+    /// </summary>
+    [Fact]
+    public void MergeThresholdCalibrationFindsTheThresholdThatReproducesTheTruth()
+    {
+        const int nz = 8, ny = 16, nx = 40;
+        var p = new Volume<float>(nz, ny, nx, Voxel);
+        var truth = new Volume<int>(nz, ny, nx, Voxel);
+        for (int z = 0; z < nz; z++)
+            for (int y = 0; y < ny; y++)
+                for (int x = 0; x < nx; x++)
+                {
+                    bool membrane = x is 19 or 20, weak = x == 9;
+                    p[z, y, x] = membrane ? 0.95f : weak ? 0.7f : 0.05f;
+                    truth[z, y, x] = membrane ? 0 : x < 19 ? 1 : 2;
+                }
+        var sweep = UNetSegmenter.CalibrateMergeThreshold((p, null), truth);
+        output.WriteLine(string.Join("; ", sweep.Select(c => $"{c.MergeThreshold:0.00}: ARAND {c.AdaptedRandError:F3}, {c.Objects} objects")));
+        var best = sweep.MinBy(c => c.AdaptedRandError)!;
+        Assert.Equal(0, best.AdaptedRandError, 12);
+        Assert.Equal(2, best.Objects);
+        // A face between two supervoxels scores the mean of its two voxels: the false boundary (0.7 | 0.05) scores 0.375.
+        Assert.True(best.MergeThreshold > 0.375, $"chosen {best.MergeThreshold} keeps the false split");
+        Assert.True(sweep[0].AdaptedRandError > 0.1 && sweep[0].Objects == 3, "the weak boundary should split a cell at merge threshold 0.05");
     }
 
     [Fact]

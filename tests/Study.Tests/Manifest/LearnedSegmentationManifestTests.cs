@@ -34,10 +34,11 @@ public sealed class LearnedSegmentationManifestTests : IDisposable
         var s = rf.Manifest!.Segmentation;
         Assert.Equal(SegmentationMethod.Rf, s.Method);
         Assert.Equal(Path.Combine(_dir.Root, "models", "forest.sspc"), s.ModelPath);
-        Assert.Equal((0.3, 0.6), (s.MergeThreshold, s.InteriorThreshold));
+        Assert.Equal(((double?)0.3, 0.6), (s.MergeThreshold, s.InteriorThreshold));
         var unet = Load("{ method: unet, model: models/net.ssun }");
         Assert.True(unet.IsValid, string.Join("\n", unet.Errors));
-        Assert.Equal((SegmentationMethod.Unet, 0.5, 0.5), (unet.Manifest!.Segmentation.Method, unet.Manifest.Segmentation.MergeThreshold, unet.Manifest.Segmentation.InteriorThreshold));
+        // No merge_threshold: null, i.e. the model's own (a U-Net's calibrated threshold).
+        Assert.Equal((SegmentationMethod.Unet, (double?)null, 0.5), (unet.Manifest!.Segmentation.Method, unet.Manifest.Segmentation.MergeThreshold, unet.Manifest.Segmentation.InteriorThreshold));
         Assert.Null(Load("{ method: otsu }").Manifest!.Segmentation.ModelPath);
     }
 
