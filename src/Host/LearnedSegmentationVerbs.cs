@@ -46,9 +46,7 @@ public static class LearnedSegmentationVerbs
             var clock = Stopwatch.StartNew();
             var sp = ImagingVerbs.ParseSpacing(parse.GetValue(spacing));
             string rawPath = parse.GetValue(raw)!, labelPath = parse.GetValue(labels)!, path = parse.GetValue(outPath)!;
-            var image = VolumeFiles.Read(rawPath, sp).Voxels;
-            var truth = SegmentationMetrics.LabelsFromSamples(VolumeFiles.Read(labelPath, sp ?? image.Spacing).Voxels);
-            if (truth.Shape != image.Shape) throw new InvalidDataException($"{labelPath}: shape {truth.Shape} differs from {rawPath}'s {image.Shape}");
+            var (image, truth) = LearnedSegmentation.ReadTrainingData(rawPath, labelPath, sp);
             var zeroLabel = parse.GetValue(zero) == "background" ? ZeroLabel.Background : ZeroLabel.Boundary;
             string hash, summary;
             if (parse.GetValue(method) == "rf")
@@ -65,13 +63,9 @@ public static class LearnedSegmentationVerbs
                 var options = new UNetTrainingOptions(parse.GetValue(levels), parse.GetValue(channels), parse.GetValue(epochs), parse.GetValue(steps),
                     parse.GetValue(batch), p[0], p[1], p[2], parse.GetValue(rate), parse.GetValue(patience), 0.2, parse.GetValue(seed),
                     parse.GetValue(threads), zeroLabel, true, parse.GetValue(checkpoint)).Validated();
-                UNetSegmenter? initial = null;
-                if (parse.GetValue(init) is { } weights)
-                    initial = UNetSegmenter.FromPyTorch(weights, new UNetArchitecture(options.Levels, options.BaseChannels, zeroLabel == ZeroLabel.Background ? 2 : 1), zeroLabel);
                 output.WriteLine($"training a 3D U-Net ({options.Levels} levels, {options.BaseChannels} base channels) on {rawPath} {image.NZ}×{image.NY}×{image.NX} with {options.Threads} libtorch thread(s); TorchSharp {TorchRuntime.Describe().TorchSharpVersion} / libtorch {TorchRuntime.Describe().LibTorchVersion}");
-                using var model = UNetSegmenter.Train(image, truth, options, initial, e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                using var model = LearnedSegmentation.TrainUNet(image, truth, options, parse.GetValue(init), e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, boundary F1 {e.ValidationF1:F3}  [{clock.Elapsed.TotalSeconds:F0} s]")));
-                initial?.Dispose();
                 hash = model.Save(path);
                 var t = model.Training!;
                 summary = string.Create(CultureInfo.InvariantCulture,

@@ -8,7 +8,10 @@ namespace ShapeStudy.Actors.Pipeline;
 /// <summary>The train_segmenter stage and segmentation with the model it stored.</summary>
 public sealed partial class StageRunner
 {
-    /// <summary>Trains the study's rf boundary classifier (the train-segmenter verb's code path) and stores the model file's bytes.</summary>
+    /// <summary>
+    /// Trains the study's boundary model on the train-segmenter verb's code path (rf: <see cref="LearnedSegmentation.TrainForest"/>,
+    /// unet: <see cref="LearnedSegmentation.TrainUNet"/>) and stores the model file's bytes.
+    /// </summary>
     private TrainSegmenterResult TrainSegmenter(TrainSegmenterPayload p)
     {
         string rawPath = p.RawPath ?? throw new ArgumentException("train_segmenter needs the raw volume's path");
@@ -16,10 +19,11 @@ public sealed partial class StageRunner
         CheckUnchanged(rawPath, p.RawSha256);
         CheckUnchanged(labelPath, p.LabelsSha256);
         var spacing = p.SpacingUm is { } s ? new Spacing(s[0], s[1], s[2]) : (Spacing?)null;
-        var raw = VolumeFiles.Read(rawPath, spacing).Voxels;
-        var truth = SegmentationMetrics.LabelsFromSamples(VolumeFiles.Read(labelPath, spacing ?? raw.Spacing).Voxels);
-        if (truth.Shape != raw.Shape) throw new InvalidDataException($"{labelPath}: shape {truth.Shape} differs from {rawPath}'s {raw.Shape}");
-        var (model, training) = LearnedSegmentation.TrainForest(raw, truth, ZeroLabel.Boundary, p.Trees, p.Seed, p.MaxSamples, p.Slices);
+        var (raw, truth) = LearnedSegmentation.ReadTrainingData(rawPath, labelPath, spacing);
+        var zero = p.ZeroIsBackground ? ZeroLabel.Background : ZeroLabel.Boundary;
+        if (p.Method == "unet") return TrainUNet(p, raw, truth, zero);
+        if (p.Method != "rf") throw new ArgumentException($"train_segmenter: unknown method '{p.Method}'; expected rf or unet");
+        var (model, training) = LearnedSegmentation.TrainForest(raw, truth, zero, p.Trees, p.Seed, p.MaxSamples, p.Slices);
         var file = Path.Combine(Path.GetTempPath(), $"shapestudy-rf-{Guid.NewGuid():N}.sspc");
         try
         {
@@ -31,10 +35,26 @@ public sealed partial class StageRunner
         finally { File.Delete(file); }
     }
 
+    /// <summary>The unet branch: the verb's options (validation fraction 0.2, augmentation on, no checkpoint) and the .ssun bytes.</summary>
+    private TrainSegmenterResult TrainUNet(TrainSegmenterPayload p, Volume<float> raw, Volume<int> truth, ZeroLabel zero)
+    {
+        var u = p.UNet ?? throw new ArgumentException("train_segmenter: method unet needs the U-Net settings");
+        var options = new UNetTrainingOptions(u.Levels, u.BaseChannels, u.Epochs, u.StepsPerEpoch, u.Batch, u.PatchZ, u.PatchY, u.PatchX,
+            u.LearningRate, u.Patience, 0.2, p.Seed, u.Threads, zero, true, null).Validated();
+        using var model = LearnedSegmentation.TrainUNet(raw, truth, options);
+        var bytes = model.ToBytes();
+        var t = model.Training!;
+        return new TrainSegmenterResult(store.Put(bytes, "unet_model"), ContentHash.Of(bytes), 0, 0, raw.Length)
+        {
+            UNet = new UNetTrainingOutcome(t.BestEpoch, t.History.Length - 1, t.History[t.BestEpoch].ValidationF1, t.History[0].ValidationF1,
+                t.StoppedEarly, t.TrainedReproducibly, t.MergeThreshold),
+        };
+    }
+
     /// <summary>Segments with the model the train_segmenter stage stored (its bytes are checked against the model hash).</summary>
     private SegmentationResult TrainedModelSegmentation(SegmentPayload p, LearnedModel model, ArtifactRef trained, ImageVolume image)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"shapestudy-rf-{Guid.NewGuid():N}{LearnedSegmentation.ModelExtension(p.Method)}");
+        var file = Path.Combine(Path.GetTempPath(), $"shapestudy-{p.Method}-{Guid.NewGuid():N}{LearnedSegmentation.ModelExtension(p.Method)}");
         try
         {
             File.WriteAllBytes(file, store.Get(trained));

@@ -63,6 +63,38 @@ public static class LearnedSegmentation
             new RandomForestOptions(Trees: trees, Seed: seed), maxSamples);
     }
 
+    /// <summary>
+    /// Trains the <c>unet</c> boundary network (shared by the <c>train-segmenter</c> verb and the study's train_segmenter
+    /// stage, so both give bit-identical weights for the same data, options and seed): <see cref="UNetSegmenter.Train"/> on
+    /// <paramref name="raw"/> and its dense instance labels <paramref name="truth"/> (same shape (Z, Y, X)), starting from
+    /// the PyTorch state dict at <paramref name="initialWeightsPath"/> when given (transfer learning; same architecture).
+    /// <paramref name="progress"/> receives every epoch (epoch 0 = the untrained network). The caller disposes the model.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes differ, labels are negative, or the volume is too small for the split.</exception>
+    public static UNetSegmenter TrainUNet(Volume<float> raw, Volume<int> truth, UNetTrainingOptions options, string? initialWeightsPath = null,
+        Action<UNetEpoch>? progress = null)
+    {
+        if (truth.Shape != raw.Shape) throw new ArgumentException($"label shape {truth.Shape} differs from the raw volume's {raw.Shape}");
+        options.Validated();
+        using var initial = initialWeightsPath is null ? null : UNetSegmenter.FromPyTorch(initialWeightsPath,
+            new UNetArchitecture(options.Levels, options.BaseChannels, options.Zero == ZeroLabel.Background ? 2 : 1), options.Zero);
+        return UNetSegmenter.Train(raw, truth, options, initial, progress);
+    }
+
+    /// <summary>
+    /// Reads a training pair: the raw volume at <paramref name="rawPath"/> and its dense instance labels at
+    /// <paramref name="labelsPath"/> (any numeric type; 0 = membrane or background), both at voxel size
+    /// <paramref name="spacing"/> (µm; null = the raw file's).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The shapes differ (the message names both files).</exception>
+    public static (Volume<float> Raw, Volume<int> Truth) ReadTrainingData(string rawPath, string labelsPath, Spacing? spacing)
+    {
+        var raw = VolumeFiles.Read(rawPath, spacing).Voxels;
+        var truth = SegmentationMetrics.LabelsFromSamples(VolumeFiles.Read(labelsPath, spacing ?? raw.Spacing).Voxels);
+        if (truth.Shape != raw.Shape) throw new InvalidDataException($"{labelsPath}: shape {truth.Shape} differs from {rawPath}'s {raw.Shape}");
+        return (raw, truth);
+    }
+
     /// <summary>The merge threshold used when neither the user nor the model chooses one.</summary>
     public const double DefaultMergeThreshold = 0.5;
 

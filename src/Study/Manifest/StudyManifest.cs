@@ -119,20 +119,48 @@ public sealed record SegmentationSettings(
     string? ModelPath = null,
     double? MergeThreshold = null,
     double InteriorThreshold = 0.5,
-    ForestTrainingSettings? Train = null)
+    SegmenterTrainingSettings? Train = null)
 {
     /// <summary>The defaults used when the <c>segmentation</c> section or one of its keys is absent.</summary>
     public static SegmentationSettings Default { get; } = new(SegmentationMethod.Otsu, 0.0, Foreground.Bright, 26, 0.0);
 }
 
 /// <summary>
-/// <c>segmentation.train</c>: the study trains its rf boundary classifier as the train_segmenter stage instead of using a
-/// saved model. <paramref name="RawPath"/> and <paramref name="LabelsPath"/> are absolute paths of the raw volume and its
-/// dense instance labels (label 0 = membrane); <paramref name="Slices"/> are the z-slices of the labels used as sparse
-/// annotation (null = every voxel); <paramref name="SpacingUm"/> overrides the files' voxel size (µm; null = the file's).
+/// <c>segmentation.train</c>: the study trains its boundary model (rf or unet, the segmentation method) as the
+/// train_segmenter stage instead of using a saved model. <paramref name="RawPath"/> and <paramref name="LabelsPath"/> are
+/// absolute paths of the raw volume and its dense instance labels; <paramref name="SpacingUm"/> overrides the files' voxel
+/// size (µm; null = the file's). Rf only: <paramref name="Trees"/>, at most <paramref name="MaxSamples"/> labelled voxels,
+/// and <paramref name="Slices"/>, the z-slices of the labels used as sparse annotation (null = every voxel).
 /// </summary>
-public sealed record ForestTrainingSettings(string RawPath, string LabelsPath, int Trees, int MaxSamples, IReadOnlyList<int>? Slices,
-    Spacing? SpacingUm);
+public sealed record SegmenterTrainingSettings(string RawPath, string LabelsPath, int Trees, int MaxSamples, IReadOnlyList<int>? Slices,
+    Spacing? SpacingUm)
+{
+    /// <summary>What label 0 of the training labels means (<c>zero_label</c>): membrane between objects, or background.</summary>
+    public ZeroLabelMeaning ZeroLabel { get; init; } = ZeroLabelMeaning.Boundary;
+
+    /// <summary>The U-Net's training settings (method unet); null for rf.</summary>
+    public UNetTrainingSettings? UNet { get; init; }
+}
+
+/// <summary>What label 0 of a training label volume means.</summary>
+public enum ZeroLabelMeaning
+{
+    /// <summary>Membrane between objects (dense connectomics labels).</summary>
+    Boundary,
+    /// <summary>Outside every object; the model gains a background class.</summary>
+    Background,
+}
+
+/// <summary>
+/// <c>segmentation.train</c> of method unet, with the <c>train-segmenter --method unet</c> defaults: at most
+/// <paramref name="Epochs"/> epochs of <paramref name="StepsPerEpoch"/> Adam steps on batches of <paramref name="Batch"/>
+/// patches of <paramref name="PatchZ"/> × <paramref name="PatchY"/> × <paramref name="PatchX"/> voxels, a network of
+/// <paramref name="Levels"/> resolution levels with <paramref name="BaseChannels"/> feature channels at full resolution,
+/// learning rate <paramref name="LearningRate"/>, early stopping after <paramref name="Patience"/> epochs without a better
+/// validation loss, <paramref name="Threads"/> libtorch threads (the weights depend on data, seed and this count).
+/// </summary>
+public sealed record UNetTrainingSettings(int Epochs = 40, int StepsPerEpoch = 25, int Batch = 2, int PatchZ = 32, int PatchY = 64,
+    int PatchX = 64, int Levels = 3, int BaseChannels = 12, double LearningRate = 2e-3, int Patience = 8, int Threads = 2);
 
 /// <summary>How shapes are represented in shape space.</summary>
 public enum ShapeRepresentation

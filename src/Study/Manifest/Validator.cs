@@ -16,7 +16,10 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] VolumeKeys = ["volume", "spacing_um", "labels", "name"];
     private static readonly string[] MeshKeys = ["meshes", "name", "spine_apparatus"];
     private static readonly string[] SegmentationKeys = ["method", "sigma_um", "foreground", "connectivity", "min_volume_um3", "h_um", "compactness", "model", "merge_threshold", "interior_threshold", "train"];
-    private static readonly string[] TrainKeys = ["raw", "labels", "trees", "max_samples", "slices", "spacing_um"];
+    private static readonly string[] TrainKeys = ["raw", "labels", "trees", "max_samples", "slices", "spacing_um", "zero_label", "epochs",
+        "steps_per_epoch", "batch", "patch", "levels", "base_channels", "learning_rate", "patience", "threads"];
+    private static readonly string[] ForestOnlyTrainKeys = ["trees", "max_samples", "slices"];
+    private static readonly string[] UNetOnlyTrainKeys = ["epochs", "steps_per_epoch", "batch", "patch", "levels", "base_channels", "learning_rate", "patience", "threads"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
     private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
     private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
@@ -304,20 +307,20 @@ internal sealed partial class Validator(string file, string baseDirectory)
             ("rf", SegmentationMethod.Rf), ("unet", SegmentationMethod.Unet));
         bool learned = method is SegmentationMethod.Rf or SegmentationMethod.Unet;
         string? model = null;
-        ForestTrainingSettings? train = null;
+        SegmenterTrainingSettings? train = null;
         var modelNode = s.Get("model");
         var trainNode = s.Get("train");
         if (trainNode is not null)
         {
-            if (method != SegmentationMethod.Rf)
-                Error(trainNode, s.PathOf("train"), $"only method rf can be trained as a study stage, got method {method.ToString().ToLowerInvariant()}; remove segmentation.train or set method: rf");
+            if (!learned)
+                Error(trainNode, s.PathOf("train"), $"only methods rf and unet can be trained as a study stage, got method {method.ToString().ToLowerInvariant()}; remove segmentation.train or set method: rf or unet");
             else if (modelNode is not null)
                 Error(modelNode, s.PathOf("model"), "set exactly one of segmentation.model (a saved model) and segmentation.train (train one in the study), not both");
             else
-                train = ReadForestTraining(s);
+                train = ReadSegmenterTraining(s, method);
         }
         else if (learned && modelNode is null)
-            Error(s.Node, s.PathOf("model"), $"method {Text(s.Get("method")!)} needs a saved model: set segmentation.model to a {(method == SegmentationMethod.Rf ? ".sspc" : ".ssun")} file written by train-segmenter{(method == SegmentationMethod.Rf ? ", or segmentation.train to train one in the study" : "")}");
+            Error(s.Node, s.PathOf("model"), $"method {Text(s.Get("method")!)} needs a saved model: set segmentation.model to a {(method == SegmentationMethod.Rf ? ".sspc" : ".ssun")} file written by train-segmenter, or segmentation.train to train one in the study");
         else if (!learned && modelNode is not null)
             Error(modelNode, s.PathOf("model"), $"a model is used only by methods rf and unet, got method {method.ToString().ToLowerInvariant()}; remove segmentation.model or set method: rf or unet");
         else if (learned)
@@ -337,8 +340,11 @@ internal sealed partial class Validator(string file, string baseDirectory)
             train);
     }
 
-    /// <summary><c>segmentation.train</c>: raw and label volumes, forest size, sparse-annotation slices, spacing.</summary>
-    private ForestTrainingSettings? ReadForestTraining(Section segmentation)
+    /// <summary>
+    /// <c>segmentation.train</c>: raw and label volumes, spacing, the meaning of label 0, then the settings of the method
+    /// (rf: forest size, sparse-annotation slices; unet: the network and its training); the other method's keys are errors.
+    /// </summary>
+    private SegmenterTrainingSettings? ReadSegmenterTraining(Section segmentation, SegmentationMethod method)
     {
         var t = segmentation.OptionalSection("train", TrainKeys);
         if (t is null) return null;
@@ -353,6 +359,19 @@ internal sealed partial class Validator(string file, string baseDirectory)
         }
         var raw = VolumePath("raw");
         var labels = VolumePath("labels");
+        bool unet = method == SegmentationMethod.Unet;
+        string name = unet ? "unet" : "rf", other = unet ? "rf" : "unet";
+        foreach (var key in unet ? ForestOnlyTrainKeys : UNetOnlyTrainKeys)
+            if (t.Get(key) is { } wrong)
+                Error(wrong, t.PathOf(key), $"{key} is a setting of method {other}, not of method {name}; remove segmentation.train.{key} or set method: {other}");
+        var zero = ReadChoice(t, "zero_label", ZeroLabelMeaning.Boundary, ("boundary", ZeroLabelMeaning.Boundary), ("background", ZeroLabelMeaning.Background));
+        var spacingUm = t.Get("spacing_um") is { } spacingNode ? ParseSpacing(spacingNode, t.PathOf("spacing_um")) : null;
+        if (unet)
+        {
+            var u = ReadUNetTraining(t);
+            return raw is null || labels is null ? null
+                : new SegmenterTrainingSettings(raw, labels, 0, 0, null, spacingUm) { ZeroLabel = zero, UNet = u };
+        }
         int trees = ReadInteger(t, "trees", 32, 1, 1000);
         int samples = ReadInteger(t, "max_samples", 200_000, 2, 100_000_000);
         List<int>? slices = null;
@@ -368,8 +387,37 @@ internal sealed partial class Validator(string file, string baseDirectory)
                         slices.Add((int)z);
             }
         }
-        var spacing = t.Get("spacing_um") is { } spacingNode ? ParseSpacing(spacingNode, t.PathOf("spacing_um")) : null;
-        return raw is null || labels is null ? null : new ForestTrainingSettings(raw, labels, trees, samples, slices, spacing);
+        return raw is null || labels is null ? null
+            : new SegmenterTrainingSettings(raw, labels, trees, samples, slices, spacingUm) { ZeroLabel = zero };
+    }
+
+    /// <summary>The U-Net keys of <c>segmentation.train</c> (the rules of the learning library's UNetTrainingOptions).</summary>
+    private UNetTrainingSettings ReadUNetTraining(Section t)
+    {
+        var d = new UNetTrainingSettings();
+        int levels = ReadInteger(t, "levels", d.Levels, 2, 6);
+        int[] patch = [d.PatchZ, d.PatchY, d.PatchX];
+        if (t.Get("patch") is { } patchNode)
+        {
+            int multiple = 1 << (levels - 1);
+            if (patchNode is not YSequence seq || seq.Items.Count != 3)
+                Error(patchNode, t.PathOf("patch"), $"expected a list of three patch sizes [z, y, x] in voxels, got {Describe(patchNode)}");
+            else
+                for (int i = 0; i < 3; i++)
+                    if (ParseInteger(seq.Items[i], $"{t.PathOf("patch")}[{i}]", multiple, 4096,
+                            $"a patch size from {multiple} to 4096 voxels (a U-Net of {levels} levels needs at least 2^(levels - 1) = {multiple})") is { } size)
+                        patch[i] = (int)size;
+        }
+        return new UNetTrainingSettings(
+            ReadInteger(t, "epochs", d.Epochs, 1, 100_000),
+            ReadInteger(t, "steps_per_epoch", d.StepsPerEpoch, 1, 1_000_000),
+            ReadInteger(t, "batch", d.Batch, 1, 1024),
+            patch[0], patch[1], patch[2],
+            levels,
+            ReadInteger(t, "base_channels", d.BaseChannels, 1, 256),
+            ReadNumber(t, "learning_rate", d.LearningRate, NumberRule.Positive("")),
+            ReadInteger(t, "patience", d.Patience, 1, 100_000),
+            ReadInteger(t, "threads", d.Threads, 1, 256));
     }
 
     /// <summary>A probability threshold in [0, 1] (<paramref name="closed"/>) or (0, 1).</summary>

@@ -33,13 +33,23 @@ public sealed record LearnedModel(string? Path, string Sha256, double InteriorTh
 }
 
 /// <summary>
-/// The train_segmenter stage: an rf boundary classifier from the raw volume and its dense instance labels (absolute
-/// paths, left out of the task key; their SHA-256 are in it), trained on z-slices <paramref name="Slices"/> of the labels
-/// (null = all), voxel size <paramref name="SpacingUm"/> (z, y, x µm; null = the files'), <paramref name="Trees"/> trees,
-/// at most <paramref name="MaxSamples"/> labelled voxels, forest seed <paramref name="Seed"/>.
+/// The train_segmenter stage: a boundary model (<see cref="Method"/> rf or unet) from the raw volume and its dense instance
+/// labels (absolute paths, left out of the task key; their SHA-256 are in it), voxel size <paramref name="SpacingUm"/>
+/// (z, y, x µm; null = the files'), seed <paramref name="Seed"/> (forest, or weights, patches and augmentations). Rf only:
+/// trained on z-slices <paramref name="Slices"/> of the labels (null = all), <paramref name="Trees"/> trees, at most
+/// <paramref name="MaxSamples"/> labelled voxels.
 /// </summary>
 public sealed record TrainSegmenterPayload(string? RawPath, string RawSha256, string? LabelsPath, string LabelsSha256, double[]? SpacingUm,
-    int[]? Slices, int Trees, int MaxSamples, ulong Seed);
+    int[]? Slices, int Trees, int MaxSamples, ulong Seed)
+{
+    /// <summary>"rf" (random-forest pixel classifier) or "unet" (3D U-Net).</summary>
+    public string Method { get; init; } = "rf";
+    /// <summary>Label 0 of the training labels is background (outside every object) rather than membrane.</summary>
+    public bool ZeroIsBackground { get; init; }
+    /// <summary>The U-Net's settings (method unet; every one is part of the task key); null for rf.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UNetTrainingSettings? UNet { get; init; }
+}
 
 /// <summary>
 /// Surface conditioning of every mesh: <paramref name="Smoothing"/> ("none", "taubin" or "feature") for

@@ -34,7 +34,7 @@ public static class Stages
         Associate => "associations-5-methods/3",
         Fit => "adaptive-metropolis+gp-surrogate/2",
         FitDesign => "fv-far-trace/1",
-        TrainSegmenter => "rf-boundary-classifier/1",
+        TrainSegmenter => "rf-unet-boundary-classifier/2",
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
 }
@@ -68,10 +68,24 @@ public sealed record SegmentationScore(double Dice, double Iou, int GroundTruthO
     int MatchedAtIou05, int ObjectCountError, double AdaptedRandError, double VoiSplit, double VoiMerge);
 
 /// <summary>
-/// Result of the train_segmenter stage: the saved rf model (.sspc bytes) as an artifact, the model file's SHA-256 (lowercase
-/// hex; the provenance key shapestudy.segmentation_model_sha256), and the training's feature, sample and labelled-voxel counts.
+/// Result of the train_segmenter stage: the saved model (rf: .sspc bytes, unet: .ssun bytes) as an artifact, the model file's
+/// SHA-256 (lowercase hex; the provenance key shapestudy.segmentation_model_sha256), and the training's feature, sample and
+/// labelled-voxel counts (rf; a U-Net has no feature bank and trains on patches of every voxel: 0, 0 and the volume's voxels).
 /// </summary>
-public sealed record TrainSegmenterResult(ArtifactRef Model, string ModelSha256, int Features, int SamplesUsed, long LabelledVoxels);
+public sealed record TrainSegmenterResult(ArtifactRef Model, string ModelSha256, int Features, int SamplesUsed, long LabelledVoxels)
+{
+    /// <summary>The U-Net's training record (method unet); null for rf.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UNetTrainingOutcome? UNet { get; init; }
+}
+
+/// <summary>
+/// How a study's U-Net trained: the kept (best) epoch, epochs run, validation boundary F1 at p = 0.5 of the kept and of the
+/// untrained network, whether early stopping ended training, whether oneMKL ran in its reproducible mode, and the merge
+/// threshold calibrated on the validation slab (null when the model has none).
+/// </summary>
+public sealed record UNetTrainingOutcome(int BestEpoch, int Epochs, double ValidationF1, double UntrainedValidationF1, bool StoppedEarly,
+    bool TrainedReproducibly, double? CalibratedMergeThreshold);
 
 /// <summary>Result of loading one surface-mesh input: the mesh, its voxelization for simulation (voxel edge µm, voxel count) and its quality.</summary>
 public sealed record LoadMeshResult(ArtifactRef Mesh, ArtifactRef Mask, double VoxelUm, long Voxels, MeshQuality Quality);

@@ -126,7 +126,12 @@ public sealed class StudyPlan
                         if (!ready.Any(t => t.Stage == Stages.TrainSegmenter))
                             ready.Add(Emit(Stages.TrainSegmenter, "segmentation", new TrainSegmenterPayload(train.RawPath, _fileHash(train.RawPath),
                                 train.LabelsPath, _fileHash(train.LabelsPath), train.SpacingUm is { } ts ? new[] { ts.Z, ts.Y, ts.X } : null,
-                                train.Slices?.ToArray(), train.Trees, train.MaxSamples, _m.Study.Seed), p => p with { RawPath = null, LabelsPath = null }));
+                                train.Slices?.ToArray(), train.Trees, train.MaxSamples, _m.Study.Seed)
+                            {
+                                Method = s.Method.ToString().ToLowerInvariant(),
+                                ZeroIsBackground = train.ZeroLabel == ZeroLabelMeaning.Background,
+                                UNet = train.UNet,
+                            }, p => p with { RawPath = null, LabelsPath = null }));
                         break;
                     }
                     ready.Add(EmitSegment(v, s.ModelPath is { } model ? new LearnedModel(model, _fileHash(model), s.InteriorThreshold, s.MergeThreshold) : null));
@@ -159,7 +164,7 @@ public sealed class StudyPlan
             p => p with { Path = "", LabelsPath = null, Learned = p.Learned is null ? null : p.Learned with { Path = null } });
     }
 
-    /// <summary>The study's rf model is trained: one segment task per volume input, with the model artifact and its hash.</summary>
+    /// <summary>The study's rf or unet model is trained: one segment task per volume input, with the model artifact and its hash.</summary>
     private IEnumerable<PlannedTask> OnTrainedSegmenter(TrainSegmenterResult r)
     {
         var s = _m.Segmentation;
