@@ -46,8 +46,9 @@ public sealed class NodeSettings
 }
 
 /// <summary>
-/// Failure detection, downing and leases. The defaults were measured on one 2-core machine with 3 nodes: a killed node
-/// is unreachable after ~4 s and downed (its leases re-queued) after ~9 s. See cluster/README.md for large clusters.
+/// Failure detection, downing and leases. On one 2-core machine with 3 nodes and a 2 s heartbeat pause a killed node was
+/// unreachable after ~4 s and downed (its leases re-queued) after ~9 s; the default pause is now 3 s (Akka's own), about
+/// 1 s later, because 2 s let CPU-starved healthy nodes be downed. See cluster/README.md for large clusters.
 /// </summary>
 public sealed class ClusterTimings
 {

@@ -16,7 +16,7 @@ public sealed class NodeSettingsTests
         var hocon = ClusterNode.MultiNodeHocon(s).WithFallback(Actors.StudyRunner.ClusterConfig());
         Assert.Equal("keep-majority", hocon.GetString("akka.cluster.split-brain-resolver.active-strategy"));
         Assert.Equal(TimeSpan.FromSeconds(5), hocon.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
-        Assert.Equal(TimeSpan.FromSeconds(2), hocon.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(TimeSpan.FromSeconds(3), hocon.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
         Assert.Equal(TimeSpan.FromSeconds(2), hocon.GetTimeSpan("akka.cluster.retry-unsuccessful-join-after"));
         Assert.Equal(TimeSpan.FromSeconds(1), hocon.GetTimeSpan("akka.remote.retry-gate-closed-for"));
         Assert.Equal(new[] { "coordinator" }, hocon.GetStringList("akka.cluster.roles"));
