@@ -68,6 +68,8 @@ public static class LearnedSegmentationVerbs
                     $"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, boundary F1 {e.ValidationF1:F3}  [{clock.Elapsed.TotalSeconds:F0} s]")));
                 hash = model.Save(path);
                 var t = model.Training!;
+                output.WriteLine("  merge-threshold sweep on the validation slab (threshold: adapted Rand error, objects): " +
+                    string.Join(", ", t.Calibration!.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.MergeThreshold:0.00}: {c.AdaptedRandError:F3} ({c.Objects})"))));
                 summary = string.Create(CultureInfo.InvariantCulture,
                     $"U-Net: best epoch {t.BestEpoch} of {t.History.Length - 1}{(t.StoppedEarly ? " (stopped early)" : "")}, validation boundary F1 {t.History[t.BestEpoch].ValidationF1:F3} (untrained {t.History[0].ValidationF1:F3}), merge threshold {t.MergeThreshold:0.##} (validation adapted Rand error {t.ValidationAdaptedRandError:F3}), reproducible MKL {t.TrainedReproducibly}");
             }

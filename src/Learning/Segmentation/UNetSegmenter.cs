@@ -48,8 +48,9 @@ public sealed record UNetEpoch(int Epoch, double TrainLoss, double ValidationLos
 /// <summary>
 /// How a <see cref="UNetSegmenter"/> was trained. Epoch 0 of <see cref="History"/> is the untrained network (no training
 /// loss). <see cref="BestEpoch"/>'s weights are the model's. <paramref name="MergeThreshold"/> is the agglomeration
-/// merge threshold that gave the lowest adapted Rand error (<paramref name="ValidationAdaptedRandError"/>) on the
-/// validation slab (<see cref="MergeThresholdCalibration"/>); both are null for models saved before calibration existed.
+/// merge threshold chosen on the validation slab by <see cref="UNetSegmenter.ChooseMergeThreshold"/> from the sweep
+/// <paramref name="Calibration"/>, with its adapted Rand error <paramref name="ValidationAdaptedRandError"/>; all three
+/// are null for models saved before calibration existed.
 /// </summary>
 public sealed record UNetTrainingSummary(UNetTrainingOptions Options, double BoundaryFraction, double InputMean, double InputStd,
     int BestEpoch, UNetEpoch[] History, bool StoppedEarly, bool TrainedReproducibly, double? MergeThreshold = null,
@@ -210,7 +211,7 @@ public sealed class UNetSegmenter : IDisposable
                 net.eval();
                 var calibration = CalibrateMergeThreshold(CombineChannels(TiledInference.PredictStandardized(net, vx, tiling)),
                     LabelSlab(labels, alongX, trainLength));
-                var chosen = calibration.MinBy(c => c.AdaptedRandError)!;
+                var chosen = ChooseMergeThreshold(calibration);
                 return new UNetSegmenter(net, options.Zero, Summary() with
                 {
                     MergeThreshold = chosen.MergeThreshold, ValidationAdaptedRandError = chosen.AdaptedRandError, Calibration = calibration,
@@ -260,6 +261,18 @@ public sealed class UNetSegmenter : IDisposable
                 for (int x = 0; x < nx; x++, k++)
                     data[k] = labels[z, alongX ? y : y + from, alongX ? x + from : x];
         return new Volume<int>(nz, ny, nx, labels.Spacing, data);
+    }
+
+    /// <summary>
+    /// The calibrated choice: among the thresholds whose adapted Rand error is within 0.001 of the lowest (a plateau is
+    /// common on clean data), the middle one, so that the choice does not sit at the edge of the good range.
+    /// </summary>
+    public static MergeThresholdCalibration ChooseMergeThreshold(IReadOnlyList<MergeThresholdCalibration> sweep)
+    {
+        if (sweep.Count == 0) throw new ArgumentException("the calibration sweep is empty", nameof(sweep));
+        double best = sweep.Min(c => c.AdaptedRandError);
+        var near = sweep.Where(c => c.AdaptedRandError <= best + 1e-3).OrderBy(c => c.MergeThreshold).ToList();
+        return near[(near.Count - 1) / 2];
     }
 
     /// <summary>Merge thresholds tried by <see cref="CalibrateMergeThreshold"/>: 0.05 to 0.95 in steps of 0.05.</summary>

@@ -57,7 +57,9 @@ public sealed class UNetSegmenterTests(ITestOutputHelper output) : IDisposable
         Assert.True(trained > 0.5 && trained > before + 0.2, $"held-out boundary F1 trained {trained}, untrained {before}");
         // The merge threshold was calibrated on the validation slab: the recorded choice is the sweep's best.
         Assert.Equal(UNetSegmenter.CalibrationThresholds.Count, t.Calibration!.Length);
-        Assert.Equal(t.Calibration.Min(c => c.AdaptedRandError), t.ValidationAdaptedRandError);
+        Assert.Equal(UNetSegmenter.ChooseMergeThreshold(t.Calibration), new MergeThresholdCalibration(t.MergeThreshold!.Value, t.ValidationAdaptedRandError!.Value,
+            t.Calibration.Single(c => c.MergeThreshold == t.MergeThreshold).Objects));
+        Assert.True(t.ValidationAdaptedRandError <= t.Calibration.Min(c => c.AdaptedRandError) + 1e-3);
         Assert.Equal(t.MergeThreshold, model.RecommendedMergeThreshold);
     }
 
@@ -81,8 +83,12 @@ public sealed class UNetSegmenterTests(ITestOutputHelper output) : IDisposable
                 }
         var sweep = UNetSegmenter.CalibrateMergeThreshold((p, null), truth);
         output.WriteLine(string.Join("; ", sweep.Select(c => $"{c.MergeThreshold:0.00}: ARAND {c.AdaptedRandError:F3}, {c.Objects} objects")));
-        var best = sweep.MinBy(c => c.AdaptedRandError)!;
+        var best = UNetSegmenter.ChooseMergeThreshold(sweep);
         Assert.Equal(0, best.AdaptedRandError, 12);
+        // the middle of the exact plateau, not its lower edge
+        var plateau = sweep.Where(c => c.AdaptedRandError < 1e-3).Select(c => c.MergeThreshold).ToList();
+        Assert.Equal(plateau[(plateau.Count - 1) / 2], best.MergeThreshold);
+        Assert.True(plateau.Count >= 3 && best.MergeThreshold > plateau[0]);
         Assert.Equal(2, best.Objects);
         // A face between two supervoxels scores the mean of its two voxels: the false boundary (0.7 | 0.05) scores 0.375.
         Assert.True(best.MergeThreshold > 0.375, $"chosen {best.MergeThreshold} keeps the false split");
