@@ -46,7 +46,9 @@ public static class Cli
         root.Subcommands.Add(InspectVerb.Create(output, errors));
         root.Subcommands.Add(ReportVerb.Create(output, errors));
         root.Subcommands.Add(LearnedSegmentationVerbs.TrainSegmenter(output, errors));
-        return await root.Parse(args).InvokeAsync();
+        // SIGINT/SIGTERM cancel the running verb's token (a study stops taking tasks, keeps what it committed and exits
+        // with 130); a verb that has not finished 30 s later is abandoned with the signal's exit code.
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }
 
     private static StudyManifest? Load(string path, TextWriter errors, IReadOnlyList<ManifestOverride>? overrides = null)

@@ -197,9 +197,13 @@ public static class ClusterNode
             + (coordinator ? $", state {stateDir}" : "") + (s.Seeds.Length > 0 ? $", seeds {string.Join(", ", s.Seeds)}" : ""));
         output.Flush();
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // SIGTERM and Ctrl+C reach the generic host's console lifetime (which takes them before System.CommandLine's
+        // handler can cancel ct): it signals ApplicationStopping, so both paths stop the node.
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         using (ct.Register(() => stopped.TrySetResult()))
+        using (lifetime.ApplicationStopping.Register(() => stopped.TrySetResult()))
             await Task.WhenAny(stopped.Task, actorSystem.WhenTerminated);
-        bool downed = actorSystem.WhenTerminated.IsCompleted && !ct.IsCancellationRequested;
+        bool downed = actorSystem.WhenTerminated.IsCompleted && !stopped.Task.IsCompleted;
         await host.StopAsync(CancellationToken.None);
         output.WriteLine(downed ? $"node {self} left the cluster (downed or removed); exiting" : $"node {self} stopped");
         return downed ? 3 : 0;

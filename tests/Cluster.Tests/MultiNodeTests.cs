@@ -15,7 +15,8 @@ namespace ShapeStudy.Cluster.Tests;
 /// meshes submitted with <c>shapestudy run --cluster</c>, while the harness SIGKILLs a worker or the coordinator.
 /// The outputs are checked with DuckDB (every task key exactly once, one row per entity, no temporary files) and the
 /// coordinator's LiteDB file (attempts of tasks committed before a coordinator kill are unchanged).
-/// Both scenarios live in one class so they never run at the same time on a 2-core machine.
+/// Also here: SIGTERM and SIGINT stop a node and a running study gracefully. All scenarios live in one class so they
+/// never run at the same time on a 2-core machine.
 /// </summary>
 public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
 {
@@ -139,6 +140,38 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(committedBefore.Count, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE attempts = 1 AND task_key IN ({string.Join(",", committedBefore.Keys.Select(k => $"'{k}'"))})"));
     }
 
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public void ANodeStopsOnSigtermOrSigint(string signal)
+    {
+        Directory.CreateDirectory(_dir);
+        var node = Track(NodeProcess.Node("coordinator", _clock, NodeProcess.FreePort(), "coordinator", Path.Combine(_dir, "state"), 0));
+        node.WaitFor("^member up", Up);
+        node.Signal(signal);
+        Assert.Equal(0, node.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, node.Count(@"^node .* stopped$"));
+    }
+
+    [Fact]
+    public void AStudyStoppedBySigtermKeepsItsCommittedTasksAndAReRunResumesFromThem()
+    {
+        var manifest = WriteManifest("sigterm");
+        var run = Track(NodeProcess.Run(_clock, manifest));
+        run.WaitFor(@"simulate +\d+/\d+ +done [1-9]", TimeSpan.FromSeconds(120));
+        run.Signal("TERM");
+        Assert.Equal(130, run.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, run.Count("^cancelled; completed tasks are kept"));
+        int committed = ReadState().Count(r => r.Status == TaskStatus.Committed);
+        Assert.True(committed >= 5, $"{committed} tasks committed before SIGTERM");
+
+        var again = Track(NodeProcess.Run(_clock, manifest));
+        Assert.Equal(0, again.WaitForExit(TimeSpan.FromSeconds(180)));
+        var cached = System.Text.RegularExpressions.Regex.Match(again.Output, @"executed, (\d+) cached");
+        Assert.True(cached.Success && int.Parse(cached.Groups[1].Value, CultureInfo.InvariantCulture) >= committed, again.Output);
+        AssertOutputsExactlyOnce(brokenAttempts: 2);   // the deterministic failure was tried once per run
+    }
+
     private List<TaskRecord> ReadState()
     {
         var path = Path.Combine(OutDir, ".shapestudy", "state.db");
@@ -162,15 +195,15 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
         return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Every task key once and committed (the broken cell's load failed once, deterministically), one row per entity, no temporaries.</summary>
-    private void AssertOutputsExactlyOnce()
+    /// <summary>Every task key once and committed (the broken cell's load failed deterministically, once per run), one row per entity, no temporaries.</summary>
+    private void AssertOutputsExactlyOnce(int brokenAttempts = 1)
     {
         using var db = Duck();
         long tasks = Count(db, $"SELECT count(*) FROM {T("tasks")}");
         Assert.True(tasks > 100, $"{tasks} tasks");
         Assert.Equal(tasks, Count(db, $"SELECT count(DISTINCT task_key) FROM {T("tasks")}"));
         Assert.Equal(tasks - 1, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status = 'committed'"));
-        Assert.Equal(1, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status = 'failed' AND subject = 'broken/open' AND attempts = 1"));
+        Assert.Equal(1, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status = 'failed' AND subject = 'broken/open' AND attempts = {brokenAttempts}"));
         foreach (var (table, id) in new[] { ("cells", "cell_id"), ("shapes", "shape_id"), ("meshes", "shape_id"), ("simulations", "sim_id") })
             Assert.Equal(Count(db, $"SELECT count(*) FROM {T(table)}"), Count(db, $"SELECT count(DISTINCT {id}) FROM {T(table)}"));
         Assert.Equal(25, Count(db, $"SELECT count(*) FROM {T("cells")}"));

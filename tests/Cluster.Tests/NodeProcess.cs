@@ -56,6 +56,10 @@ public sealed class NodeProcess : IDisposable
         return new NodeProcess(name, port, clock, args, null);
     }
 
+    /// <summary>Starts <c>shapestudy run manifest --plain</c> (the study in this one process).</summary>
+    public static NodeProcess Run(Stopwatch clock, string manifest) =>
+        new("run", 0, clock, new[] { "run", manifest, "--plain", "--no-dashboard" }, null);
+
     /// <summary>Starts <c>shapestudy run manifest --cluster …</c>.</summary>
     public static NodeProcess Client(Stopwatch clock, string manifest, params int[] contacts) =>
         new("client", 0, clock, new[] { "run", manifest, "--plain", "--cluster", string.Join(",", contacts.Select(p => $"127.0.0.1:{p}")) }, null);
@@ -95,6 +99,14 @@ public sealed class NodeProcess : IDisposable
         if (!_process.WaitForExit(timeout)) throw new TimeoutException($"{Name} did not exit within {timeout}:\n{Output}");
         _process.WaitForExit();
         return _process.ExitCode;
+    }
+
+    /// <summary>Sends a POSIX signal (TERM, INT) with kill(1), as a terminal, systemd or Kubernetes would.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", new[] { "-" + name, _process.Id.ToString() })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{name} {_process.Id} failed ({kill.ExitCode})");
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no leaving the cluster, nothing flushed.</summary>
