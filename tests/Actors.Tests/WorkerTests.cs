@@ -90,6 +90,11 @@ public sealed class WorkerTests : TestKit, IDisposable
         Assert.InRange(lines.Count, 1, (int)chatty.Reporting.TotalSeconds + 1);
         var numbers = lines.Select(p => int.Parse(p.Text["line ".Length..])).ToList();
         Assert.Equal(numbers.OrderBy(n => n), numbers);                         // in order, newer lines replace older ones
+
+        // It crosses the cluster like the other messages: Akka's serializer gives back the same key, text and worker.
+        var serializer = Sys.Serialization.FindSerializerFor(lines[0]);
+        var back = (TaskProgress)serializer.FromBinary(serializer.ToBinary(lines[0]), typeof(TaskProgress));
+        Assert.Equal(lines[0], back);
     }
 
     private static int JsonLength(string echoed) => System.Text.Json.JsonDocument.Parse(echoed).RootElement.GetProperty("echo").GetString()!.Length;
