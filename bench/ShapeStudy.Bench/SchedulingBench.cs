@@ -137,12 +137,12 @@ public static class SchedulingBench
         public int Calls => _calls;
         public double PhaseSeconds => (Interlocked.Read(ref _last) - _first) / (double)Stopwatch.Frequency;
 
-        public string Run(PlannedTask task)
+        public string Run(PlannedTask task, Action<string>? progress)
         {
-            if (task.Stage != Stages.Simulate) return real.Run(task);
+            if (task.Stage != Stages.Simulate) return real.Run(task, progress);
             if (Cached is null)
                 lock (this)
-                    Cached ??= real.Run(task);
+                    Cached ??= real.Run(task, progress);
             long now = Stopwatch.GetTimestamp();
             Interlocked.CompareExchange(ref _first, now, -1);
             Interlocked.Increment(ref _calls);

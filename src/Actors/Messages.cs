@@ -27,6 +27,16 @@ public sealed record WorkCompleted(string Key, string ResultJson, string Node, I
 /// </summary>
 public sealed record WorkFailed(string Key, string Error, bool Deterministic, string Node, IActorRef Worker);
 
+/// <summary>
+/// A running task's latest one-line status (e.g. "epoch 12/40: validation boundary F1 0.823"), sent by the worker slot
+/// that holds its lease at most once per second; the coordinator ignores it when that slot no longer holds the lease.
+/// </summary>
+public sealed record TaskProgress(string Key, string Text, IActorRef Worker)
+{
+    /// <summary>Longer texts are cut to this many characters.</summary>
+    public const int MaxTextLength = 200;
+}
+
 /// <summary>A cluster member at <paramref name="Address"/> was removed (downed or left): its slots' leases go back to the queue.</summary>
 public sealed record NodeLost(Address Address);
 

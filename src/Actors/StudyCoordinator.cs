@@ -53,6 +53,12 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         });
         Receive<WorkCompleted>(OnCompleted);
         Receive<WorkFailed>(OnFailed);
+        Receive<TaskProgress>(m =>
+        {
+            // Only from the slot that holds the lease: a late line from an earlier attempt's slot is dropped.
+            if (_board.LeasedTo(m.Key, m.Worker) is { } task)
+                _observer.OnTaskProgress(new TaskProgressEvent(task.Key, task.Stage, task.Subject, CellOf(task), m.Text));
+        });
         Receive<Requeue>(r => { _board.Requeue(r.Task); Dispatch(); });
         Receive<Terminated>(t =>
         {

@@ -23,4 +23,7 @@ public interface IStudyObserver
 
     /// <summary>Worker slots per node as the coordinator sees them, published with progress. Optional.</summary>
     void OnSlots(IReadOnlyList<Monitoring.NodeSlots> nodes) { }
+
+    /// <summary>A running task reported progress (at most once per second per task). Optional.</summary>
+    void OnTaskProgress(Monitoring.TaskProgressEvent e) { }
 }

@@ -75,6 +75,7 @@ public static class StudyRunner
         public void OnTaskFailed(string stage, string subject, string error) => inner.OnTaskFailed(stage, subject, error);
         public void OnTask(Monitoring.TaskEvent e) => inner.OnTask(e);
         public void OnSlots(IReadOnlyList<Monitoring.NodeSlots> nodes) => inner.OnSlots(nodes);
+        public void OnTaskProgress(Monitoring.TaskProgressEvent e) => inner.OnTaskProgress(e);
         public void OnFinished(StudySummary summary)
         {
             inner.OnFinished(summary);

@@ -10,8 +10,12 @@ namespace ShapeStudy.Actors;
 /// <summary>Runs one task and returns its result JSON (the stage kernels in production, anything in benchmarks).</summary>
 public interface ITaskExecutor
 {
-    /// <summary>Runs <paramref name="task"/>; throws on failure (see <see cref="Worker.IsDeterministic"/>).</summary>
-    string Run(PlannedTask task);
+    /// <summary>
+    /// Runs <paramref name="task"/>; throws on failure (see <see cref="Worker.IsDeterministic"/>). A long task may call
+    /// <paramref name="progress"/> (from its own thread) with a one-line status such as "epoch 12/40: validation boundary F1 0.823";
+    /// the worker forwards the latest line to the coordinator at most once per second.
+    /// </summary>
+    string Run(PlannedTask task, Action<string>? progress);
 }
 
 /// <summary>The artifact store of a study and the executor that runs its tasks on this node.</summary>
@@ -112,7 +116,7 @@ public sealed class Worker : ReceiveActor, IWithTimers
         _busy = true;
         Timers.Cancel("ask");
         _onStart?.Invoke(item);
-        var (self, node, sites, task) = (Self, _node, _sites, item.Task);
+        var (self, node, sites, task, coordinator) = (Self, _node, _sites, item.Task, _coordinator);
         // A task runs for seconds to hours on a thread of its own: on the thread pool it would hold a pool thread for its
         // whole run, and with every slot busy the pool (whose minimum is the core count) would starve the actor system's
         // dispatchers, delaying cluster heartbeats until healthy nodes are marked unreachable and downed.
@@ -120,7 +124,7 @@ public sealed class Worker : ReceiveActor, IWithTimers
         {
             var site = sites.For(item.ArtifactLocation);
             var runnable = item.PayloadRef is { } p ? task with { PayloadJson = Encoding.UTF8.GetString(site.Store.Get(p)) } : task;
-            var json = site.Executor.Run(runnable);
+            var json = site.Executor.Run(runnable, ProgressReporter(task.Key, coordinator, self));
             return json.Length > WireLimits.InlineJsonBytes
                 ? new WorkCompleted(task.Key, "", node, self, site.Store.Put(Encoding.UTF8.GetBytes(json), "result"))
                 : new WorkCompleted(task.Key, json, node, self);
@@ -130,6 +134,29 @@ public sealed class Worker : ReceiveActor, IWithTimers
             var e = t.Exception!.GetBaseException();
             return new Finished(new WorkFailed(task.Key, Describe(e), IsDeterministic(e), node, self));
         }).PipeTo(self);
+    }
+
+    /// <summary>Smallest interval between two progress messages of one task.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Sends a task's progress lines to the coordinator as <see cref="TaskProgress"/>, at most one per
+    /// <see cref="ProgressInterval"/> (lines in between are dropped; the next one sent is newer). Tell is thread-safe.
+    /// </summary>
+    private static Action<string> ProgressReporter(string key, IActorRef coordinator, IActorRef worker)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan? last = null;
+        return text =>
+        {
+            var now = clock.Elapsed;
+            lock (clock)
+            {
+                if (last is { } l && now - l < ProgressInterval) return;
+                last = now;
+            }
+            coordinator.Tell(new TaskProgress(key, text.Length > TaskProgress.MaxTextLength ? text[..TaskProgress.MaxTextLength] : text, worker), worker);
+        };
     }
 
     /// <summary>Bad input, invalid geometry and impossible parameters fail the same way every time: not worth a retry.</summary>

@@ -28,6 +28,10 @@ public sealed class PlainProgress(TextWriter output) : IStudyObserver
     public void OnTaskFailed(string stage, string subject, string error) =>
         output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:F1}s] FAILED {stage} {subject}: {error}");
 
+    /// <summary>A running task's progress line (e.g. a U-Net training epoch), as the worker forwarded it (at most one per second per task).</summary>
+    public void OnTaskProgress(Actors.Monitoring.TaskProgressEvent e) =>
+        output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:F1}s] {e.Stage,-13} {e.Subject}: {e.Text}");
+
     public void OnFinished(StudySummary summary) { }
 }
 

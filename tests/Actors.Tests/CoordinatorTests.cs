@@ -79,6 +79,33 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     private IActorRef Coordinator(StudyManifest m, Recorder r) =>
         Sys.ActorOf(Props.Create(() => new StudyCoordinator(m, _store, _artifacts, r)));
 
+    [Fact]
+    public void ProgressOfALeasedTaskReachesTheMonitorWithItsKeyAndCellAndEndsWithTheTask()
+    {
+        var monitor = new Monitoring.StudyMonitor();
+        var m = Manifest("spine_02.obj");
+        var observer = new Monitoring.CompositeObserver(new Recorder(), monitor.ForStudy(m.Study.Id, m.Outputs.Dir));
+        var coordinator = Sys.ActorOf(Props.Create(() => new StudyCoordinator(m, _store, _artifacts, observer)));
+        var worker = CreateTestProbe();
+        var stranger = CreateTestProbe();
+        var item = Pull(coordinator, worker);
+        // A slot that does not hold the lease (an earlier attempt's) is ignored; the lease holder's line is recorded.
+        coordinator.Tell(new TaskProgress(item.Task.Key, "stale line", stranger.Ref));
+        coordinator.Tell(new TaskProgress(item.Task.Key, "step 3/8", worker.Ref));
+        AwaitAssert(() =>
+        {
+            var study = Assert.Single(monitor.Snapshot().Studies);
+            var line = Assert.Single(study.Progress!);
+            Assert.Equal((item.Task.Key, item.Task.Stage, item.Task.Subject, "step 3/8"), (line.Key, line.Stage, line.Subject, line.Text));
+            Assert.Equal("step 3/8", study.Cells.Single(c => c.Cell == line.Cell).Stages[item.Task.Stage].Progress);
+        }, TimeSpan.FromSeconds(10));
+
+        Complete(coordinator, worker, item);
+        coordinator.Tell(new TaskProgress(item.Task.Key, "after the commit", worker.Ref));   // no lease any more: dropped
+        Pull(coordinator, worker);                                           // the coordinator handled both messages
+        Assert.Empty(monitor.Snapshot().Studies.Single().Progress!);
+    }
+
     private WorkItem Pull(IActorRef coordinator, Akka.TestKit.TestProbe worker)
     {
         coordinator.Tell(new RequestWork(worker.Ref, "probe"), worker.Ref);

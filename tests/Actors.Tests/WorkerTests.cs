@@ -22,7 +22,7 @@ public sealed class WorkerTests : TestKit, IDisposable
     private sealed class Echo : ITaskExecutor
     {
         public List<string> Payloads { get; } = new();
-        public string Run(PlannedTask task)
+        public string Run(PlannedTask task, Action<string>? progress)
         {
             lock (Payloads) Payloads.Add(task.PayloadJson);
             return "{\"echo\":\"" + new string('r', task.PayloadJson.Length) + "\"}";
@@ -54,6 +54,47 @@ public sealed class WorkerTests : TestKit, IDisposable
         var small = coordinator.FishForMessage<WorkCompleted>(_ => true, TimeSpan.FromSeconds(5));
         Assert.Null(small.ResultRef);
         Assert.Equal("{\"echo\":\"rrrrrrr\"}", small.ResultJson);
+    }
+
+    /// <summary>Reports <paramref name="lines"/> progress lines as fast as it can and records how long that took.</summary>
+    private sealed class Chatty(int lines) : ITaskExecutor
+    {
+        public TimeSpan Reporting { get; private set; }
+        public string Run(PlannedTask task, Action<string>? progress)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int i = 0; i < lines; i++) progress?.Invoke($"line {i}");
+            Reporting = clock.Elapsed;
+            return "{}";
+        }
+    }
+
+    [Fact]
+    public void ProgressReachesTheCoordinatorWithTheTaskKeyAtMostOncePerSecond()
+    {
+        var store = new ArtifactStore(Path.Combine(_dir, "artifacts"));
+        var chatty = new Chatty(100_000);
+        var coordinator = CreateTestProbe();
+        var worker = Sys.ActorOf(Akka.Actor.Props.Create(() => new Worker(coordinator.Ref, ExecutionSites.Fixed(new ExecutionSite(store, chatty)), "n1",
+            TimeSpan.FromMinutes(1), null)));
+        coordinator.ExpectMsg<RequestWork>();
+        worker.Tell(new WorkItem(new PlannedTask("k1", "train_segmenter", "model", "{}"), 1, store.Location), coordinator.Ref);
+        var lines = new List<TaskProgress>();
+        while (coordinator.ReceiveOne(TimeSpan.FromSeconds(10)) is var msg and not WorkCompleted)
+            if (msg is TaskProgress p) lines.Add(p);
+            else Assert.IsType<RequestWork>(msg);
+        Assert.NotEmpty(lines);
+        Assert.Equal("line 0", lines[0].Text);                                  // the first line goes out at once
+        Assert.All(lines, p => Assert.Equal(("k1", worker), (p.Key, p.Worker)));
+        // One line per started second of reporting at most: 100 000 lines become a handful of messages.
+        Assert.InRange(lines.Count, 1, (int)chatty.Reporting.TotalSeconds + 1);
+        var numbers = lines.Select(p => int.Parse(p.Text["line ".Length..])).ToList();
+        Assert.Equal(numbers.OrderBy(n => n), numbers);                         // in order, newer lines replace older ones
+
+        // It crosses the cluster like the other messages: Akka's serializer gives back the same key, text and worker.
+        var serializer = Sys.Serialization.FindSerializerFor(lines[0]);
+        var back = (TaskProgress)serializer.FromBinary(serializer.ToBinary(lines[0]), typeof(TaskProgress));
+        Assert.Equal(lines[0], back);
     }
 
     private static int JsonLength(string echoed) => System.Text.Json.JsonDocument.Parse(echoed).RootElement.GetProperty("echo").GetString()!.Length;

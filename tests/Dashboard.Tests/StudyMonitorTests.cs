@@ -92,4 +92,36 @@ public sealed class StudyMonitorTests
         monitor.ForStudy("unit", "/tmp/unit");
         Assert.Equal("running", Assert.Single(monitor.Snapshot().Studies).State);
     }
+
+    [Fact]
+    public void TheStateJsonCarriesTheLatestProgressLineOfARunningTaskUntilItFinishes()
+    {
+        var monitor = new StudyMonitor();
+        var feed = monitor.ForStudy("unit", "/tmp/unit");
+        feed.OnTask(new TaskEvent(TaskEventKind.Started, "train", Stages.TrainSegmenter, "model", null, "node-a", 1));
+        feed.OnTask(new TaskEvent(TaskEventKind.Started, "seg", Stages.Segment, "in/a", "in/a", "node-a", 1));
+        feed.OnTask(new TaskEvent(TaskEventKind.Cached, "done", Stages.Segment, "in/b", "in/b", "node-a", 1));
+        feed.OnTaskProgress(new TaskProgressEvent("train", Stages.TrainSegmenter, "model", null, "epoch 11/40: validation boundary F1 0.801"));
+        feed.OnTaskProgress(new TaskProgressEvent("train", Stages.TrainSegmenter, "model", null, "epoch 12/40: validation boundary F1 0.823"));
+        feed.OnTaskProgress(new TaskProgressEvent("seg", Stages.Segment, "in/a", "in/a", "slab 2/5"));
+        feed.OnTaskProgress(new TaskProgressEvent("done", Stages.Segment, "in/b", "in/b", "late line of a finished task"));
+
+        using (var doc = System.Text.Json.JsonDocument.Parse(DashboardJson.Write(monitor.Snapshot())))
+        {
+            var study = doc.RootElement.GetProperty("studies")[0];
+            var lines = study.GetProperty("progress").EnumerateArray()
+                .ToDictionary(p => p.GetProperty("key").GetString()!, p => p.GetProperty("text").GetString());
+            Assert.Equal(2, lines.Count);                                           // the finished task's late line is dropped
+            Assert.Equal("epoch 12/40: validation boundary F1 0.823", lines["train"]);   // the latest line only
+            Assert.Equal("slab 2/5", lines["seg"]);
+            var cell = study.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("cell").GetString() == "in/a");
+            Assert.Equal("slab 2/5", cell.GetProperty("stages").GetProperty(Stages.Segment).GetProperty("progress").GetString());
+        }
+
+        feed.OnTask(new TaskEvent(TaskEventKind.Committed, "train", Stages.TrainSegmenter, "model", null, "node-a", 1));
+        feed.OnTask(new TaskEvent(TaskEventKind.Retrying, "seg", Stages.Segment, "in/a", "in/a", "node-a", 1, "IOException: disk"));
+        var after = monitor.Snapshot().Studies.Single();
+        Assert.Empty(after.Progress!);                                              // a commit or a retry ends the attempt's line
+        Assert.Null(after.Cells.Single(c => c.Cell == "in/a").Stages[Stages.Segment].Progress);
+    }
 }

@@ -35,6 +35,8 @@ public sealed class TrainUNetStudyTests : IDisposable
             + "levels: 2, base_channels: 4, epochs: 2, steps_per_epoch: 2, batch: 1, patch: [16, 32, 32], threads: 1 } }");
         var study = await GalaCropStudy.Run(manifest);
         Assert.True(study.Code == 0, study.Out + study.Err);
+        // The running task's progress reached the console: the first epoch line (epoch 0, the untrained network) always goes out.
+        Assert.Matches(@"train_segmenter +\S+: epoch 0/2: validation boundary F1 [01]\.\d{3}", study.Out);
 
         var modelPath = Path.Combine(_dir, "verb.ssun");
         var verb = await CliCapture.Run("train-segmenter", "--raw", Path.Combine(_dir, "raw.npy"), "--labels", Path.Combine(_dir, "labels.npy"),

@@ -11,11 +11,15 @@ public sealed record DashboardSnapshot(DateTime TimeUtc, IReadOnlyList<StudyView
 /// <summary>
 /// One study: state (<c>running</c>, <c>finished</c>, <c>failed</c>), elapsed seconds, task counts over the tasks planned
 /// so far (the plan unfolds as results arrive), throughput (tasks/s over the last minute), the estimated time to finish
-/// the planned tasks (s; null while nothing finished in the last minute), stages, the per-cell grid, failures and science.
+/// the planned tasks (s; null while nothing finished in the last minute), stages, the per-cell grid, failures and science,
+/// and the latest progress line of each running task that reported one (<paramref name="Progress"/>, ordered by stage and subject).
 /// </summary>
 public sealed record StudyView(string StudyId, string OutputDir, string State, double ElapsedSeconds, int Tasks, int Finished,
     int Failed, int Running, double TasksPerSecond, double? EtaSeconds, IReadOnlyList<StageView> Stages, IReadOnlyList<CellView> Cells,
-    IReadOnlyList<FailureView> Failures, ScienceView Science, IReadOnlyList<string> Errors);
+    IReadOnlyList<FailureView> Failures, ScienceView Science, IReadOnlyList<string> Errors, IReadOnlyList<TaskProgressView>? Progress = null);
+
+/// <summary>A running task's latest progress line (e.g. "epoch 12/40: validation boundary F1 0.823") and when it arrived.</summary>
+public sealed record TaskProgressView(string Key, string Stage, string Subject, string? Cell, string Text, DateTime TimeUtc);
 
 /// <summary>
 /// One stage: tasks planned, done (executed), cached, failed, running (leased), queued (ready or waiting for a retry),
@@ -30,8 +34,11 @@ public sealed record StageView(string Stage, int Total, int Done, int Cached, in
 /// </summary>
 public sealed record CellView(string Cell, string Status, IReadOnlyDictionary<string, CellStageView> Stages, string? Error);
 
-/// <summary>A cell's tasks of one stage: how many were seen, finished, running and failed; <c>Status</c> summarizes them.</summary>
-public sealed record CellStageView(string Status, int Tasks, int Finished, int Running, int Failed, string? Error);
+/// <summary>
+/// A cell's tasks of one stage: how many were seen, finished, running and failed; <c>Status</c> summarizes them;
+/// <c>Progress</c> is the newest progress line of its running tasks (null when none reported one).
+/// </summary>
+public sealed record CellStageView(string Status, int Tasks, int Finished, int Running, int Failed, string? Error, string? Progress = null);
 
 /// <summary>A task that failed for good (<c>failed</c> or <c>quarantined</c>), or a transient failure being retried (<c>retrying</c>).</summary>
 public sealed record FailureView(string Kind, string Stage, string Subject, string? Cell, string Reason, int Attempt, DateTime TimeUtc);

@@ -142,6 +142,7 @@ public sealed class StudyMonitor
         private readonly List<string> _cellOrder = new();
         private readonly LinkedList<FailureView> _failures = new();
         private readonly Queue<DateTime> _recent = new();
+        private readonly Dictionary<string, TaskProgressView> _running = new();   // key → latest progress of a running task
         private IReadOnlyList<string> _errors = Array.Empty<string>();
         // science
         private int _meshes, _watertight;
@@ -170,6 +171,13 @@ public sealed class StudyMonitor
 
         public void OnTaskFailed(string stage, string subject, string error) { }
 
+        public void OnTaskProgress(TaskProgressEvent e)
+        {
+            lock (_gate)
+                if (_tasks.TryGetValue(e.Key, out var t) && t.Status == StoreStatus.Started)
+                    _running[e.Key] = new TaskProgressView(e.Key, e.Stage, e.Subject, e.Cell, e.Text, DateTime.UtcNow);
+        }
+
         public void OnFinished(StudySummary summary)
         {
             lock (_gate)
@@ -195,6 +203,7 @@ public sealed class StudyMonitor
                     _ => StoreStatus.Started,
                 };
                 _tasks[e.Key] = (e.Stage, status);
+                _running.Remove(e.Key);          // any event ends the attempt that reported progress (or starts a new one)
                 var now = DateTime.UtcNow;
                 switch (e.Kind)
                 {
@@ -358,7 +367,7 @@ public sealed class StudyMonitor
             int total = stages.Sum(s => s.Total), finished = stages.Sum(s => s.Done + s.Cached + s.Failed);
             double rate = _finished is null ? _recent.Count / window : 0;
             double? eta = _finished is not null ? 0 : rate > 0 ? (total - finished) / rate : null;
-            var cells = _cellOrder.Select(id => CellOf(id, _cells[id]))
+            var cells = _cellOrder.Select(id => CellOf(id, _cells[id], _running))
                 .OrderBy(c => c.Status == "failed" ? 0 : 1).Take(MaxCellsShown).ToList();
             var science = new ScienceView(
                 new MeshQualityView(_meshes, _watertight, MinAngleBinDegrees, (int[])_minAngleHistogram.Clone(), (long[])_angleHistogram.Clone(), _worstAngle),
@@ -366,10 +375,11 @@ public sealed class StudyMonitor
                     IterationsPerStepEdges, (int[])_iterationsPerStep.Clone(), _sims > 0 ? _solveSum / _sims : 0, _maxSolve, _femRuns, _rejected, _halvings),
                 _fits.ToList(), _segmentation.ToList());
             return new StudyView(studyId, outputDir, State, (now - _started).TotalSeconds, total, finished, stages.Sum(s => s.Failed),
-                stages.Sum(s => s.Running), rate, eta, stages, cells, _failures.ToList(), science, _errors.ToList());
+                stages.Sum(s => s.Running), rate, eta, stages, cells, _failures.ToList(), science, _errors.ToList(),
+                _running.Values.OrderBy(v => v.Stage, StringComparer.Ordinal).ThenBy(v => v.Subject, StringComparer.Ordinal).ToList());
         }
 
-        private static CellView CellOf(string id, CellState c)
+        private static CellView CellOf(string id, CellState c, Dictionary<string, TaskProgressView> progress)
         {
             var stages = new Dictionary<string, CellStageView>();
             foreach (var (stage, keys) in c.KeysByStage)
@@ -377,7 +387,8 @@ public sealed class StudyMonitor
                 int done = keys.Count(k => c.Status[k] == "done"), running = keys.Count(k => c.Status[k] == "running"),
                     failed = keys.Count(k => c.Status[k] == "failed");
                 string status = failed > 0 ? "failed" : running > 0 ? "running" : done == keys.Count ? "done" : "pending";
-                stages[stage] = new CellStageView(status, keys.Count, done + failed, running, failed, c.Errors.GetValueOrDefault(stage));
+                var latest = running > 0 ? keys.Select(k => progress.GetValueOrDefault(k)).Where(v => v is not null).MaxBy(v => v!.TimeUtc) : null;
+                stages[stage] = new CellStageView(status, keys.Count, done + failed, running, failed, c.Errors.GetValueOrDefault(stage), latest?.Text);
             }
             var statuses = stages.Values.Select(s => s.Status).ToList();
             string overall = statuses.Contains("failed") ? "failed" : statuses.Contains("running") ? "running"

@@ -27,6 +27,12 @@ public enum TaskEventKind
 public sealed record TaskEvent(TaskEventKind Kind, string Key, string Stage, string Subject, string? Cell, string Node, int Attempt,
     string? Error = null, string? ResultJson = null, double? DurationSeconds = null);
 
+/// <summary>
+/// The latest one-line status a running task reported (e.g. "epoch 12/40: validation boundary F1 0.823"), with the
+/// task's stage, subject and real cell as in <see cref="TaskEvent"/>.
+/// </summary>
+public sealed record TaskProgressEvent(string Key, string Stage, string Subject, string? Cell, string Text);
+
 /// <summary>Worker slots of one node as the coordinator sees them: slots that asked for work, and how many hold a lease.</summary>
 public sealed record NodeSlots(string Node, int Slots, int Busy);
 
@@ -38,4 +44,5 @@ public sealed class CompositeObserver(params IStudyObserver[] observers) : IStud
     public void OnFinished(StudySummary summary) { foreach (var o in observers) o.OnFinished(summary); }
     public void OnTask(TaskEvent e) { foreach (var o in observers) o.OnTask(e); }
     public void OnSlots(IReadOnlyList<NodeSlots> nodes) { foreach (var o in observers) o.OnSlots(nodes); }
+    public void OnTaskProgress(TaskProgressEvent e) { foreach (var o in observers) o.OnTaskProgress(e); }
 }

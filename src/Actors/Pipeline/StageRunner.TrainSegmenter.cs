@@ -12,7 +12,7 @@ public sealed partial class StageRunner
     /// Trains the study's boundary model on the train-segmenter verb's code path (rf: <see cref="LearnedSegmentation.TrainForest"/>,
     /// unet: <see cref="LearnedSegmentation.TrainUNet"/>) and stores the model file's bytes.
     /// </summary>
-    private TrainSegmenterResult TrainSegmenter(TrainSegmenterPayload p)
+    private TrainSegmenterResult TrainSegmenter(TrainSegmenterPayload p, Action<string>? progress = null)
     {
         string rawPath = p.RawPath ?? throw new ArgumentException("train_segmenter needs the raw volume's path");
         string labelPath = p.LabelsPath ?? throw new ArgumentException("train_segmenter needs the label volume's path");
@@ -21,7 +21,7 @@ public sealed partial class StageRunner
         var spacing = p.SpacingUm is { } s ? new Spacing(s[0], s[1], s[2]) : (Spacing?)null;
         var (raw, truth) = LearnedSegmentation.ReadTrainingData(rawPath, labelPath, spacing);
         var zero = p.ZeroIsBackground ? ZeroLabel.Background : ZeroLabel.Boundary;
-        if (p.Method == "unet") return TrainUNet(p, raw, truth, zero);
+        if (p.Method == "unet") return TrainUNet(p, raw, truth, zero, progress);
         if (p.Method != "rf") throw new ArgumentException($"train_segmenter: unknown method '{p.Method}'; expected rf or unet");
         var (model, training) = LearnedSegmentation.TrainForest(raw, truth, zero, p.Trees, p.Seed, p.MaxSamples, p.Slices);
         var file = Path.Combine(Path.GetTempPath(), $"shapestudy-rf-{Guid.NewGuid():N}.sspc");
@@ -36,12 +36,12 @@ public sealed partial class StageRunner
     }
 
     /// <summary>The unet branch: the verb's options (validation fraction 0.2, augmentation on, no checkpoint) and the .ssun bytes.</summary>
-    private TrainSegmenterResult TrainUNet(TrainSegmenterPayload p, Volume<float> raw, Volume<int> truth, ZeroLabel zero)
+    private TrainSegmenterResult TrainUNet(TrainSegmenterPayload p, Volume<float> raw, Volume<int> truth, ZeroLabel zero, Action<string>? progress)
     {
         var u = p.UNet ?? throw new ArgumentException("train_segmenter: method unet needs the U-Net settings");
         var options = new UNetTrainingOptions(u.Levels, u.BaseChannels, u.Epochs, u.StepsPerEpoch, u.Batch, u.PatchZ, u.PatchY, u.PatchX,
             u.LearningRate, u.Patience, 0.2, p.Seed, u.Threads, zero, true, null).Validated();
-        using var model = LearnedSegmentation.TrainUNet(raw, truth, options);
+        using var model = LearnedSegmentation.TrainUNet(raw, truth, options, progress: progress is null ? null : e => progress(EpochLine(e, u.Epochs)));
         var bytes = model.ToBytes();
         var t = model.Training!;
         return new TrainSegmenterResult(store.Put(bytes, "unet_model"), ContentHash.Of(bytes), 0, 0, raw.Length)
@@ -50,6 +50,10 @@ public sealed partial class StageRunner
                 t.StoppedEarly, t.TrainedReproducibly, t.MergeThreshold),
         };
     }
+
+    /// <summary>One progress line per epoch, e.g. "epoch 12/40: validation boundary F1 0.823" (epoch 0 is the untrained network).</summary>
+    internal static string EpochLine(UNetEpoch e, int epochs) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"epoch {e.Epoch}/{epochs}: validation boundary F1 {e.ValidationF1:F3}");
 
     /// <summary>Segments with the model the train_segmenter stage stored (its bytes are checked against the model hash).</summary>
     private SegmentationResult TrainedModelSegmentation(SegmentPayload p, LearnedModel model, ArtifactRef trained, ImageVolume image)

@@ -17,8 +17,8 @@ namespace ShapeStudy.Actors.Pipeline;
 /// </summary>
 public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
 {
-    /// <summary>Runs <paramref name="task"/> and returns the result JSON.</summary>
-    public string Run(PlannedTask task) => task.Stage switch
+    /// <summary>Runs <paramref name="task"/> and returns the result JSON; U-Net training reports one <paramref name="progress"/> line per epoch.</summary>
+    public string Run(PlannedTask task, Action<string>? progress = null) => task.Stage switch
     {
         Stages.Segment => StageJson.Write(Segment(StageJson.Read<SegmentPayload>(task.PayloadJson))),
         Stages.LoadMesh => StageJson.Write(LoadMesh(StageJson.Read<LoadMeshPayload>(task.PayloadJson))),
@@ -31,7 +31,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
         Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
         Stages.FitDesign => StageJson.Write(FitDesign(StageJson.Read<FitDesignPayload>(task.PayloadJson))),
-        Stages.TrainSegmenter => StageJson.Write(TrainSegmenter(StageJson.Read<TrainSegmenterPayload>(task.PayloadJson))),
+        Stages.TrainSegmenter => StageJson.Write(TrainSegmenter(StageJson.Read<TrainSegmenterPayload>(task.PayloadJson), progress)),
         _ => throw new ArgumentException($"unknown stage '{task.Stage}'"),
     };
 

@@ -58,6 +58,10 @@ public sealed class TaskBoard<TWorker>(int maxRetries, TimeSpan firstBackoff) wh
     /// <summary>True when the task has an outcome (done, cached or failed).</summary>
     public bool IsFinished(string key) => _outcomes.ContainsKey(key);
 
+    /// <summary>The task leased under <paramref name="key"/> when <paramref name="worker"/> holds that lease; otherwise null.</summary>
+    public PlannedTask? LeasedTo(string key, TWorker worker) =>
+        _leases.TryGetValue(key, out var lease) && EqualityComparer<TWorker>.Default.Equals(lease.Worker, worker) ? lease.Task : null;
+
     /// <summary>Queues a task to run (ignored when already known).</summary>
     public void AddReady(PlannedTask task)
     {

@@ -86,6 +86,7 @@ function renderStudy(s) {
   }), "no task planned yet", 11);
 
   renderCells(s.cells);
+  renderProgress(s.progress || []);
   renderFailures(s.failures);
   renderScience(s.science);
 }
@@ -108,7 +109,7 @@ function renderCells(cells) {
       const v = c.stages[st];
       if (v) {
         const sq = el("span", null, `sq ${v.status}`);
-        sq.title = `${st}: ${v.finished}/${v.tasks} finished, ${v.running} running, ${v.failed} failed${v.error ? " — " + v.error : ""}`;
+        sq.title = `${st}: ${v.finished}/${v.tasks} finished, ${v.running} running, ${v.failed} failed${v.error ? " — " + v.error : ""}${v.progress ? " — " + v.progress : ""}`;
         td.appendChild(sq);
         if (v.tasks > 1) td.appendChild(el("small", ` ${v.finished}/${v.tasks}`));
       }
@@ -118,6 +119,19 @@ function renderCells(cells) {
     tr.appendChild(status);
     return tr;
   }), "no cell yet", stages.length + 2);
+}
+
+function renderProgress(lines) {
+  const list = $("task-progress");
+  if (lines.length === 0) { list.replaceChildren(el("li", "none", "none")); return; }
+  list.replaceChildren(...lines.map((p) => {
+    const li = el("li");
+    li.dataset.key = p.key;
+    li.appendChild(el("b", `${p.stage} ${p.subject}`));
+    li.appendChild(document.createTextNode(": "));
+    li.appendChild(el("span", p.text, "text"));
+    return li;
+  }));
 }
 
 function renderFailures(failures) {
