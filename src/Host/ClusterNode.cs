@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Tools.Singleton;
@@ -166,6 +167,7 @@ public static class ClusterNode
                 var cluster = Akka.Cluster.Cluster.Get(system);
                 monitor?.AttachCluster(() => Actors.Monitoring.ClusterView.Members(system));
                 cluster.RegisterOnMemberUp(() => { output.WriteLine($"member up: {cluster.SelfAddress}"); output.Flush(); });
+                system.ActorOf(Props.Create(() => new MembershipLog(output)), "membership-log");
                 if (s.Seeds.Length == 0) cluster.Join(cluster.SelfAddress);
                 if (coordinator)
                     system.ActorOf(ClusterSingletonManager.Props(Props.Create(() => new StudyHost(stateDir, options, monitor)), PoisonPill.Instance,
@@ -199,13 +201,34 @@ public static class ClusterNode
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // SIGTERM and Ctrl+C reach the generic host's console lifetime (which takes them before System.CommandLine's
         // handler can cancel ct): it signals ApplicationStopping, so both paths stop the node.
+        // The hosting layer also stops the application when the actor system shuts down (downed): that is not a request,
+        // and it comes after the cluster has started coordinated shutdown with its reason.
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        using (ct.Register(() => stopped.TrySetResult()))
-        using (lifetime.ApplicationStopping.Register(() => stopped.TrySetResult()))
+        int requested = 0;
+        void Request() { Interlocked.Exchange(ref requested, 1); stopped.TrySetResult(); }
+        var shutdown = CoordinatedShutdown.Get(actorSystem);
+        using (ct.Register(Request))
+        using (lifetime.ApplicationStopping.Register(() => { if (shutdown.ShutdownReason is null && !actorSystem.WhenTerminated.IsCompleted) Request(); }))
             await Task.WhenAny(stopped.Task, actorSystem.WhenTerminated);
-        bool downed = actorSystem.WhenTerminated.IsCompleted && !stopped.Task.IsCompleted;
+        bool downed = actorSystem.WhenTerminated.IsCompleted && Volatile.Read(ref requested) == 0;
         await host.StopAsync(CancellationToken.None);
         output.WriteLine(downed ? $"node {self} left the cluster (downed or removed); exiting" : $"node {self} stopped");
         return downed ? 3 : 0;
     }
+}
+
+/// <summary>Prints one line per member removed from the cluster ("member removed: ADDRESS"), for operators and tests.</summary>
+internal sealed class MembershipLog : ReceiveActor
+{
+    public MembershipLog(TextWriter output)
+    {
+        Receive<ClusterEvent.MemberRemoved>(m => { output.WriteLine($"member removed: {m.Member.Address} (was {m.PreviousStatus})"); output.Flush(); });
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    protected override void PreStart() =>
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 }

@@ -121,7 +121,12 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
         Assert.True(committedBefore.Count >= 5, $"{committedBefore.Count} tasks committed before the kill");
 
         // The restarted coordinator joins the surviving workers (same port, same state directory) and the singleton
-        // starts on it again: it resumes the study from LiteDB.
+        // starts on it again: it resumes the study from LiteDB. It starts once the survivors have removed the killed
+        // incarnation: a new incarnation at the same host:port that joins before that can fail to associate with one of
+        // them (Akka.Remote), and the split-brain resolver then downs both as indirectly connected (seen in CI).
+        var removed = $"^member removed: {c.Address.Replace(".", "\\.")} ";
+        w1.WaitFor(removed, TimeSpan.FromSeconds(60));
+        w2.WaitFor(removed, TimeSpan.FromSeconds(60));
         var c2 = Track(NodeProcess.Node("coordinator-restarted", _clock, c.Port, "coordinator", Path.Combine(_dir, "coordinator-state"), 0, w1.Port, w2.Port));
         c2.WaitFor("resuming study kill-coordinator", TimeSpan.FromSeconds(60));
         Assert.True(client.WaitForExit(TimeSpan.FromSeconds(150)) == 0, client.Output);
