@@ -210,7 +210,7 @@ public sealed class UNetSegmenter : IDisposable
                 Restore(net, best);
                 net.eval();
                 var calibration = CalibrateMergeThreshold(CombineChannels(TiledInference.PredictStandardized(net, vx, tiling)),
-                    LabelSlab(labels, alongX, trainLength));
+                    SlabOf(labels, labels.Data, alongX, trainLength));
                 var chosen = ChooseMergeThreshold(calibration);
                 return new UNetSegmenter(net, options.Zero, Summary() with
                 {
@@ -235,32 +235,23 @@ public sealed class UNetSegmenter : IDisposable
         return sum / ((double)region.Z * region.Y * region.X);
     }
 
-    private static (Volume<float> X, float[][] T) Slab(Volume<float> raw, float[] x, float[][] t, bool alongX, int from)
+    /// <summary>The validation slab of a volume of <paramref name="shape"/>'s size: the input, targets and labels from <paramref name="from"/> on along the longer in-plane axis.</summary>
+    private static (Volume<float> X, float[][] T) Slab(Volume<float> shape, float[] x, float[][] t, bool alongX, int from)
     {
-        int nz = raw.NZ, ny = alongX ? raw.NY : raw.NY - from, nx = alongX ? raw.NX - from : raw.NX;
-        var sx = new float[nz * ny * nx];
-        var st = t.Select(_ => new float[sx.Length]).ToArray();
+        var sx = SlabOf(shape, x, alongX, from);
+        return (sx, t.Select(c => SlabOf(shape, c, alongX, from).Data).ToArray());
+    }
+
+    /// <summary>The part of <paramref name="data"/> (laid out like <paramref name="shape"/>) from <paramref name="from"/> on along x (or y).</summary>
+    private static Volume<T> SlabOf<T, TShape>(Volume<TShape> shape, T[] data, bool alongX, int from) where T : unmanaged where TShape : unmanaged
+    {
+        int nz = shape.NZ, ny = alongX ? shape.NY : shape.NY - from, nx = alongX ? shape.NX - from : shape.NX;
+        var slab = new T[nz * ny * nx];
         for (int z = 0, k = 0; z < nz; z++)
             for (int y = 0; y < ny; y++)
                 for (int xx = 0; xx < nx; xx++, k++)
-                {
-                    int g = raw.Index(z, alongX ? y : y + from, alongX ? xx + from : xx);
-                    sx[k] = x[g];
-                    for (int c = 0; c < t.Length; c++) st[c][k] = t[c][g];
-                }
-        return (new Volume<float>(nz, ny, nx, raw.Spacing, sx), st);
-    }
-
-    /// <summary>The labels of the validation slab (the part of the longer in-plane axis from <paramref name="from"/> on).</summary>
-    private static Volume<int> LabelSlab(Volume<int> labels, bool alongX, int from)
-    {
-        int nz = labels.NZ, ny = alongX ? labels.NY : labels.NY - from, nx = alongX ? labels.NX - from : labels.NX;
-        var data = new int[nz * ny * nx];
-        for (int z = 0, k = 0; z < nz; z++)
-            for (int y = 0; y < ny; y++)
-                for (int x = 0; x < nx; x++, k++)
-                    data[k] = labels[z, alongX ? y : y + from, alongX ? x + from : x];
-        return new Volume<int>(nz, ny, nx, labels.Spacing, data);
+                    slab[k] = data[(z * shape.NY + (alongX ? y : y + from)) * shape.NX + (alongX ? xx + from : xx)];
+        return new Volume<T>(nz, ny, nx, shape.Spacing, slab);
     }
 
     /// <summary>
