@@ -37,13 +37,6 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
         return path;
     }
 
-    private static string? ModelHashOf(DuckDBConnection db, string table)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = $"SELECT decode(value) FROM parquet_kv_metadata('{table}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'";
-        return cmd.ExecuteScalar() as string;
-    }
-
     [Fact]
     public async Task SavedForestSegmentsTheStudyFarBetterThanTheClassicalChainAndIsRecordedInProvenance()
     {
@@ -75,7 +68,7 @@ public sealed class LearnedSegmentationStudyTests : IDisposable
         Assert.True(learnedError < 0.3 && learnedError < 0.5 * classicalError,
             $"adapted Rand error: random forest {learnedError}, classical watershed {classicalError}");
 
-        Assert.Equal(ContentHash.OfFile(model), ModelHashOf(db, quality));
-        Assert.Equal(ContentHash.OfFile(model), ModelHashOf(db, Path.Combine(_dir, "out", "cells.parquet")));
+        Assert.Equal(ContentHash.OfFile(model), db.Provenance(quality, "shapestudy.segmentation_model_sha256"));
+        Assert.Equal(ContentHash.OfFile(model), db.Provenance(Path.Combine(_dir, "out", "cells.parquet"), "shapestudy.segmentation_model_sha256"));
     }
 }

@@ -52,14 +52,6 @@ public sealed class QuickStudyTests : IDisposable
 
     private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => CliCapture.Run(args);
 
-    private static object? Scalar(DuckDBConnection db, string sql)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
-    }
-
-    private static long Count(DuckDBConnection db, string sql) => Convert.ToInt64(Scalar(db, sql), CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task StudyRunsResumesAndRecomputesOnlyWhatAChangedParameterAffects()
@@ -76,15 +68,15 @@ public sealed class QuickStudyTests : IDisposable
         {
             db.Open();
             string T(string table) => $"'{Path.Combine(out1, table + ".parquet")}'";
-            long cells = Count(db, $"SELECT count(*) FROM {T("cells")} WHERE volume_um3 > 0 AND status = 'done'");
+            long cells = db.Count($"SELECT count(*) FROM {T("cells")} WHERE volume_um3 > 0 AND status = 'done'");
             Assert.True(cells >= 8, $"cells: {cells}");
-            Assert.Equal(10, Count(db, $"SELECT count(*) FROM {T("cells")} WHERE kind = 'surface_mesh'"));
-            Assert.True(Count(db, $"SELECT count(*) FROM {T("shapes")} WHERE kind = 'real'") >= 8);
-            Assert.True(Count(db, $"SELECT count(*) FROM {T("shapes")} WHERE kind = 'synthetic'") >= 8);
-            Assert.Equal(Count(db, $"SELECT count(*) FROM {T("shapes")}"), Count(db, $"SELECT count(*) FROM {T("simulations")} WHERE status = 'done'"));
-            Assert.True(Count(db, $"SELECT count(*) FROM {T("timeseries")}") > 0);
+            Assert.Equal(10, db.Count($"SELECT count(*) FROM {T("cells")} WHERE kind = 'surface_mesh'"));
+            Assert.True(db.Count($"SELECT count(*) FROM {T("shapes")} WHERE kind = 'real'") >= 8);
+            Assert.True(db.Count($"SELECT count(*) FROM {T("shapes")} WHERE kind = 'synthetic'") >= 8);
+            Assert.Equal(db.Count($"SELECT count(*) FROM {T("shapes")}"), db.Count($"SELECT count(*) FROM {T("simulations")} WHERE status = 'done'"));
+            Assert.True(db.Count($"SELECT count(*) FROM {T("timeseries")}") > 0);
             // every mesh is watertight and encloses the shape's volume with the right sign
-            Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("meshes")} WHERE NOT watertight OR volume_um3 <= 0"));
+            Assert.Equal(0, db.Count($"SELECT count(*) FROM {T("meshes")} WHERE NOT watertight OR volume_um3 <= 0"));
             // the fit recovers the true D (within 4 posterior sd) and reports convergence diagnostics
             using (var cmd = db.CreateCommand())
             {
@@ -97,17 +89,17 @@ public sealed class QuickStudyTests : IDisposable
                 Assert.True(rhat < 1.1, $"r_hat {rhat} (posterior mean {r.GetDouble(0)}, HDI {lo}..{hi})");
                 Assert.True(ess > 10, $"ess {ess}");
             }
-            Assert.Equal(Count(db, $"SELECT count(*) FROM {T("tasks")}"), Count(db, $"SELECT count(DISTINCT task_key) FROM {T("tasks")}"));
-            Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("tasks")} WHERE status <> 'committed'"));
+            Assert.Equal(db.Count($"SELECT count(*) FROM {T("tasks")}"), db.Count($"SELECT count(DISTINCT task_key) FROM {T("tasks")}"));
+            Assert.Equal(0, db.Count($"SELECT count(*) FROM {T("tasks")} WHERE status <> 'committed'"));
             // 2 descriptors × 2 phenotypes × 3 compartments × (spearman, pearson, ols_slope, huber_slope) + partial correlation
             // for sphericity (not volume itself); q ≥ p; the far compartment's peak is geometry-dependent (defined)
-            Assert.Equal(54, Count(db, $"SELECT count(*) FROM {T("associations")}"));
-            Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("associations")} WHERE q < p OR q > 1"));
-            Assert.Equal(9, Count(db, $"SELECT count(*) FROM {T("associations")} WHERE compartment = 'far' AND phenotype = 'peak_um' AND NOT isnan(estimate)"));
+            Assert.Equal(54, db.Count($"SELECT count(*) FROM {T("associations")}"));
+            Assert.Equal(0, db.Count($"SELECT count(*) FROM {T("associations")} WHERE q < p OR q > 1"));
+            Assert.Equal(9, db.Count($"SELECT count(*) FROM {T("associations")} WHERE compartment = 'far' AND phenotype = 'peak_um' AND NOT isnan(estimate)"));
             // the OLS slope and Pearson r of one pair have the same sign (slope = r · sd_y / sd_x)
-            Assert.Equal(0, Count(db, $"SELECT count(*) FROM {T("associations")} a JOIN {T("associations")} b USING (descriptor, phenotype, compartment) "
+            Assert.Equal(0, db.Count($"SELECT count(*) FROM {T("associations")} a JOIN {T("associations")} b USING (descriptor, phenotype, compartment) "
                 + "WHERE a.method = 'pearson' AND b.method = 'ols_slope' AND NOT isnan(a.estimate) AND sign(a.estimate) <> sign(b.estimate)"));
-            var seed = Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata({T("cells")}) WHERE decode(key) = 'shapestudy.seed'");
+            var seed = db.Scalar($"SELECT decode(value) FROM parquet_kv_metadata({T("cells")}) WHERE decode(key) = 'shapestudy.seed'");
             Assert.Equal("7", seed?.ToString());
         }
         Assert.Empty(Directory.GetFiles(out1, "*.partial"));
@@ -128,11 +120,11 @@ public sealed class QuickStudyTests : IDisposable
         {
             db.Open();
             var tasksTable = $"'{Path.Combine(out1, "tasks.parquet")}'";
-            long recomputable = Count(db, $"SELECT count(*) FROM {tasksTable} WHERE stage IN ('simulate', 'associate', 'fit')");
-            long total = Count(db, $"SELECT count(*) FROM {tasksTable}");
+            long recomputable = db.Count($"SELECT count(*) FROM {tasksTable} WHERE stage IN ('simulate', 'associate', 'fit')");
+            long total = db.Count($"SELECT count(*) FROM {tasksTable}");
             Assert.Equal(tasks, total);
             Assert.Contains($"{total} tasks, {recomputable} executed, {total - recomputable} cached, 0 failed", third.Out);
-            Assert.Equal(0.2, Convert.ToDouble(Scalar(db, $"SELECT min(decay_per_ms) FROM '{Path.Combine(out1, "simulations.parquet")}'"), CultureInfo.InvariantCulture));
+            Assert.Equal(0.2, Convert.ToDouble(db.Scalar($"SELECT min(decay_per_ms) FROM '{Path.Combine(out1, "simulations.parquet")}'"), CultureInfo.InvariantCulture));
         }
     }
 

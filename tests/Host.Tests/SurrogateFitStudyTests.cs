@@ -50,7 +50,7 @@ public sealed class SurrogateFitStudyTests : IDisposable
         Assert.InRange(r.GetDouble(8), 0.5 * noise, 1.5 * noise);
         Assert.True(r.GetDouble(9) < 0.25 * noise, $"surrogate vs simulator at the posterior mean: {r.GetDouble(9)} µM");
         Assert.Equal(designPoints + 1, r.GetInt32(10));
-        Assert.Equal(r.GetInt32(11) * r.GetInt32(12), Convert.ToInt32(Scalar(db, $"SELECT count(*) FROM {T("posterior_draws")}"), CultureInfo.InvariantCulture));
+        Assert.Equal(r.GetInt32(11) * r.GetInt32(12), Convert.ToInt32(db.Scalar($"SELECT count(*) FROM {T("posterior_draws")}"), CultureInfo.InvariantCulture));
 
         // the same fit with the simulator in the loop (adaptive Metropolis, ~2,500 simulator runs instead of 13): same posterior
         code = await Cli.RunAsync(["run", WriteManifest("direct", designPoints, trueD, noise), "--plain"], stdout, stderr);
@@ -84,12 +84,5 @@ public sealed class SurrogateFitStudyTests : IDisposable
             outputs: { dir: {{method}} }
             """));
         return manifest;
-    }
-
-    private static object? Scalar(DuckDBConnection db, string sql)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
     }
 }

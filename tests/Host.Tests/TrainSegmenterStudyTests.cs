@@ -24,13 +24,6 @@ public sealed class TrainSegmenterStudyTests : IDisposable
         + $"raw: {RepoPaths.Data("gala", "train_raw.tif")}, labels: {RepoPaths.Data("gala", "train_labels.tif")}, "
         + "spacing_um: [0.01, 0.01, 0.01], trees: 8, max_samples: 20000, slices: [10, 25, 40] } }");
 
-    private static object? Scalar(DuckDBConnection db, string sql)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
-    }
-
     [Fact]
     public async Task TheStudyTrainsItsForestOnceSegmentsWellAndReusesEverythingOnARerun()
     {
@@ -42,14 +35,14 @@ public sealed class TrainSegmenterStudyTests : IDisposable
         {
             db.Open();
             string tasks = Path.Combine(outDir, "tasks.parquet"), quality = Path.Combine(outDir, "segmentation_quality.parquet");
-            Assert.Equal(1L, Convert.ToInt64(Scalar(db, $"SELECT count(*) FROM '{tasks}' WHERE stage = 'train_segmenter' AND status = 'committed'"), CultureInfo.InvariantCulture));
-            Assert.Equal(0L, Convert.ToInt64(Scalar(db, $"SELECT count(*) FROM '{tasks}' WHERE status <> 'committed'"), CultureInfo.InvariantCulture));
-            Assert.Equal("rf", Scalar(db, $"SELECT method FROM '{quality}'"));
-            double error = Convert.ToDouble(Scalar(db, $"SELECT adapted_rand_error FROM '{quality}'"), CultureInfo.InvariantCulture);
+            Assert.Equal(1L, Convert.ToInt64(db.Scalar($"SELECT count(*) FROM '{tasks}' WHERE stage = 'train_segmenter' AND status = 'committed'"), CultureInfo.InvariantCulture));
+            Assert.Equal(0L, Convert.ToInt64(db.Scalar($"SELECT count(*) FROM '{tasks}' WHERE status <> 'committed'"), CultureInfo.InvariantCulture));
+            Assert.Equal("rf", db.Scalar($"SELECT method FROM '{quality}'"));
+            double error = Convert.ToDouble(db.Scalar($"SELECT adapted_rand_error FROM '{quality}'"), CultureInfo.InvariantCulture);
             Assert.True(error < 0.3, $"adapted Rand error of the study-trained forest: {error}");
-            var hash = Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata('{quality}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'") as string;
+            var hash = db.Provenance(quality, "shapestudy.segmentation_model_sha256");
             Assert.Matches("^[0-9a-f]{64}$", hash);
-            Assert.Equal(hash, Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata('{Path.Combine(outDir, "cells.parquet")}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'"));
+            Assert.Equal(hash, db.Provenance(Path.Combine(outDir, "cells.parquet"), "shapestudy.segmentation_model_sha256"));
         }
         int count = int.Parse(System.Text.RegularExpressions.Regex.Match(first.Out, @"(\d+) tasks").Groups[1].Value, CultureInfo.InvariantCulture);
 

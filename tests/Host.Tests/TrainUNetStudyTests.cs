@@ -20,13 +20,6 @@ public sealed class TrainUNetStudyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static object? Scalar(DuckDBConnection db, string sql)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
-    }
-
     [Fact]
     public async Task TheStudyTrainsTheSameUNetAsTheVerbAndSegmentsWithIt()
     {
@@ -47,19 +40,18 @@ public sealed class TrainUNetStudyTests : IDisposable
         Assert.Equal(ContentHash.OfFile(modelPath), printed);
 
         string outDir = Path.Combine(_dir, "out");
-        using var db = new DuckDBConnection("Data Source=:memory:");
-        db.Open();
+        using var db = Duck.Open();
         string tasks = Path.Combine(outDir, "tasks.parquet"), quality = Path.Combine(outDir, "segmentation_quality.parquet");
-        Assert.Equal(1L, Convert.ToInt64(Scalar(db, $"SELECT count(*) FROM '{tasks}' WHERE stage = 'train_segmenter' AND status = 'committed'"), CultureInfo.InvariantCulture));
-        Assert.Equal(0L, Convert.ToInt64(Scalar(db, $"SELECT count(*) FROM '{tasks}' WHERE status <> 'committed'"), CultureInfo.InvariantCulture));
-        Assert.Equal(printed, Scalar(db, $"SELECT decode(value) FROM parquet_kv_metadata('{quality}') WHERE decode(key) = 'shapestudy.segmentation_model_sha256'"));
-        Assert.Equal("unet", Scalar(db, $"SELECT method FROM '{quality}' WHERE input = 'gala-test'"));
-        Assert.True(Convert.ToInt64(Scalar(db, $"SELECT objects FROM '{quality}' WHERE input = 'gala-test'"), CultureInfo.InvariantCulture) >= 1);
+        Assert.Equal(1L, Convert.ToInt64(db.Scalar($"SELECT count(*) FROM '{tasks}' WHERE stage = 'train_segmenter' AND status = 'committed'"), CultureInfo.InvariantCulture));
+        Assert.Equal(0L, Convert.ToInt64(db.Scalar($"SELECT count(*) FROM '{tasks}' WHERE status <> 'committed'"), CultureInfo.InvariantCulture));
+        Assert.Equal(printed, db.Provenance(quality, "shapestudy.segmentation_model_sha256"));
+        Assert.Equal("unet", db.Scalar($"SELECT method FROM '{quality}' WHERE input = 'gala-test'"));
+        Assert.True(Convert.ToInt64(db.Scalar($"SELECT objects FROM '{quality}' WHERE input = 'gala-test'"), CultureInfo.InvariantCulture) >= 1);
         // without segmentation.merge_threshold the segment task uses the threshold the trained model calibrated
         using var model = UNetSegmenter.Load(modelPath);
         Assert.NotNull(model.Training!.MergeThreshold);
         Assert.Equal(model.RecommendedMergeThreshold,
-            Convert.ToDouble(Scalar(db, $"SELECT merge_threshold FROM '{quality}' WHERE input = 'gala-test'"), CultureInfo.InvariantCulture));
+            Convert.ToDouble(db.Scalar($"SELECT merge_threshold FROM '{quality}' WHERE input = 'gala-test'"), CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -15,15 +15,7 @@ public sealed class LearnedSegmentationManifestTests : IDisposable
         _dir.WriteSampleData();
         _dir.Write("models/forest.sspc", "x");
         _dir.Write("models/net.ssun", "x");
-        var path = _dir.Write("study.yaml", $$"""
-            schema_version: 1
-            study: { id: learned }
-            inputs:
-              - volume: data/gala/train_raw.tif
-            segmentation: {{segmentation}}
-            outputs: { dir: out }
-            """);
-        return ManifestLoader.Load(path);
+        return _dir.LoadVolumeStudy("learned", "data/gala/train_raw.tif", segmentation);
     }
 
     [Fact]

@@ -14,15 +14,7 @@ public sealed class SegmentationMethodTests : IDisposable
         _dir.WriteSampleData();
         _dir.Write("data/tomo.mrc", "x");
         _dir.Write("data/stack.npy", "x");
-        var path = _dir.Write("study.yaml", $$"""
-            schema_version: 1
-            study: { id: ws }
-            inputs:
-              - volume: {{volume}}
-            segmentation: {{segmentation}}
-            outputs: { dir: out }
-            """);
-        return ManifestLoader.Load(path);
+        return _dir.LoadVolumeStudy("ws", volume, segmentation);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using ShapeStudy.Study.Manifest;
+
 namespace ShapeStudy.Study.Tests.Manifest;
 
 /// <summary>A throw-away study folder under the system temp directory, deleted on dispose.</summary>
@@ -30,6 +32,23 @@ internal sealed class TempStudyDirectory : IDisposable
         Write("data/microns-spines/spines_table.csv", "id\n");
         Write("data/microns-spines/notes_spine.obj.txt", "not a mesh\n");
         Write("data/traces/observed.csv", "t_ms,c_um\n0,0\n");
+    }
+
+    /// <summary>
+    /// Writes and loads study.yaml: one volume input <paramref name="volume"/>, the <paramref name="segmentation"/> section
+    /// (a YAML flow mapping) and the output folder.
+    /// </summary>
+    public ManifestLoadResult LoadVolumeStudy(string studyId, string volume, string segmentation, int? seed = null)
+    {
+        var path = Write("study.yaml", $$"""
+            schema_version: 1
+            study: { id: {{studyId}}{{(seed is { } s ? $", seed: {s}" : "")}} }
+            inputs:
+              - volume: {{volume}}
+            segmentation: {{segmentation}}
+            outputs: { dir: out }
+            """);
+        return ManifestLoader.Load(path);
     }
 
     public void Dispose()

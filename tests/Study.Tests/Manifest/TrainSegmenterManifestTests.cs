@@ -14,15 +14,7 @@ public sealed class TrainSegmenterManifestTests : IDisposable
     {
         _dir.WriteSampleData();
         _dir.Write("models/forest.sspc", "x");
-        var path = _dir.Write("study.yaml", $$"""
-            schema_version: 1
-            study: { id: trained, seed: 5 }
-            inputs:
-              - volume: data/ovule/raw.tiff
-            segmentation: {{segmentation}}
-            outputs: { dir: out }
-            """);
-        return ManifestLoader.Load(path);
+        return _dir.LoadVolumeStudy("trained", "data/ovule/raw.tiff", segmentation, seed: 5);
     }
 
     [Fact]
