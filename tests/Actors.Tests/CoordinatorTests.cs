@@ -50,6 +50,13 @@ public sealed class CoordinatorTests : TestKit, IDisposable
 
     private StudyManifest Manifest(string spinesGlob, string onFailure = "continue")
     {
+        var result = ManifestLoader.Load(ManifestFile(spinesGlob, onFailure));
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        return result.Manifest!;
+    }
+
+    private string ManifestFile(string spinesGlob, string onFailure = "continue")
+    {
         var path = Path.Combine(_dir, "study.yaml");
         File.WriteAllText(path, $$"""
             schema_version: 1
@@ -62,9 +69,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
             execution: { max_retries: 1, on_failure: {{onFailure}} }
             outputs: { dir: out }
             """);
-        var result = ManifestLoader.Load(path);
-        Assert.True(result.IsValid, string.Join("\n", result.Errors));
-        return result.Manifest!;
+        return path;
     }
 
     private sealed class Recorder : IStudyObserver
@@ -104,6 +109,25 @@ public sealed class CoordinatorTests : TestKit, IDisposable
         coordinator.Tell(new TaskProgress(item.Task.Key, "after the commit", worker.Ref));   // no lease any more: dropped
         Pull(coordinator, worker);                                           // the coordinator handled both messages
         Assert.Empty(monitor.Snapshot().Studies.Single().Progress!);
+    }
+
+    [Fact]
+    public void TheClusterHostForwardsAWorkersProgressToItsStudyAndStreamsTheLineToSubscribedClients()
+    {
+        var monitor = new Monitoring.StudyMonitor();
+        var host = Sys.ActorOf(Props.Create(() => new Nodes.StudyHost(Path.Combine(_dir, "host-state"), new CoordinatorOptions(), monitor)));
+        var client = CreateTestProbe();
+        host.Tell(new Nodes.SubmitStudy(ManifestFile("spine_02.obj")), client.Ref);
+        client.ExpectMsg<Nodes.StudyAccepted>(TimeSpan.FromSeconds(10));
+        var worker = CreateTestProbe();
+        var item = Pull(host, worker);    // the host forwards the request to its running study
+
+        host.Tell(new TaskProgress(item.Task.Key, "step 3/8", worker.Ref), worker.Ref);
+        var line = (Nodes.StudyTaskProgressed)client.FishForMessage(m => m is Nodes.StudyTaskProgressed, TimeSpan.FromSeconds(10));
+        Assert.Equal(("coord", item.Task.Key, item.Task.Stage, item.Task.Subject, "step 3/8"), (line.StudyId, line.Key, line.Stage, line.Subject, line.Text));
+        Assert.Equal("step 3/8", Assert.Single(monitor.Snapshot().Studies.Single().Progress!).Text);   // the node's dashboard
+        var serializer = Sys.Serialization.FindSerializerFor(line);                                     // it crosses the wire to `run --cluster`
+        Assert.Equal(line, serializer.FromBinary(serializer.ToBinary(line), typeof(Nodes.StudyTaskProgressed)));
     }
 
     private WorkItem Pull(IActorRef coordinator, Akka.TestKit.TestProbe worker)

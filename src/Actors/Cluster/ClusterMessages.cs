@@ -24,6 +24,9 @@ public sealed record StudyProgressed(string StudyId, StageProgress[] Stages);
 /// <summary>A task of the study failed for good (deterministic failure or quarantine) with its reason.</summary>
 public sealed record StudyTaskFailed(string StudyId, string Stage, string Subject, string Error);
 
+/// <summary>A running task's latest progress line (see <see cref="TaskProgress"/>); <paramref name="Cell"/> is null for study-level tasks.</summary>
+public sealed record StudyTaskProgressed(string StudyId, string Key, string Stage, string Subject, string? Cell, string Text);
+
 /// <summary>The study completed (or stopped); the outcome is also kept in the coordinator's state directory.</summary>
 public sealed record StudyFinished(string StudyId, StudyOutcome Outcome);
 

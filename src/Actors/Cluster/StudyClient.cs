@@ -93,6 +93,7 @@ public static class StudyClient
             Receive<StudyAccepted>(m => { Heard(); _studyId ??= m.StudyId; });
             Receive<StudyProgressed>(m => { Heard(); observer.OnProgress(m.Stages); });
             Receive<StudyTaskFailed>(m => { Heard(); observer.OnTaskFailed(m.Stage, m.Subject, m.Error); });
+            Receive<StudyTaskProgressed>(m => { Heard(); observer.OnTaskProgress(new Monitoring.TaskProgressEvent(m.Key, m.Stage, m.Subject, m.Cell, m.Text)); });
             Receive<StudyFinished>(m =>
             {
                 var summary = m.Outcome.ToSummary();

@@ -11,7 +11,8 @@ namespace ShapeStudy.Actors.Nodes;
 /// The coordinator of a multi-node cluster (the cluster singleton on the oldest <c>coordinator</c>-role node). It accepts
 /// study submissions, records them in its state directory, runs one study at a time as a child
 /// <see cref="StudyCoordinator"/> (which owns the study's LiteDB file), forwards the workers' requests and reports to it,
-/// tells it which nodes the cluster removed, and streams progress to the subscribed clients. When the singleton
+/// tells it which nodes the cluster removed, and streams progress (stage counts, failures, running tasks' lines) to the
+/// subscribed clients. When the singleton
 /// restarts — the process restarted, or another coordinator-role node that sees the same state directory took over —
 /// it resumes every study that had not finished; the child re-plans and reuses every committed task.
 /// </summary>
@@ -51,6 +52,7 @@ public sealed class StudyHost : ReceiveActor
         });
         Receive<WorkCompleted>(m => _active?.Child.Forward(m));
         Receive<WorkFailed>(m => _active?.Child.Forward(m));
+        Receive<TaskProgress>(m => _active?.Child.Forward(m));
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
             foreach (var w in _waiting.Keys.Where(w => w.Path.Address.Equals(m.Member.Address)).ToList()) _waiting.Remove(w);
@@ -198,6 +200,8 @@ public sealed class StudyHost : ReceiveActor
     {
         public void OnProgress(IReadOnlyList<StageProgress> stages) => host.Tell(new Relayed(studyId, new StudyProgressed(studyId, stages.ToArray())));
         public void OnTaskFailed(string stage, string subject, string error) => host.Tell(new Relayed(studyId, new StudyTaskFailed(studyId, stage, subject, error)));
+        public void OnTaskProgress(Monitoring.TaskProgressEvent e) =>
+            host.Tell(new Relayed(studyId, new StudyTaskProgressed(studyId, e.Key, e.Stage, e.Subject, e.Cell, e.Text)));
         public void OnFinished(StudySummary summary) => host.Tell(new Relayed(studyId, new StudyFinished(studyId, StudyOutcome.From(summary))));
     }
 }
