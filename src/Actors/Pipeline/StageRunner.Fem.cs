@@ -71,7 +71,7 @@ public sealed partial class StageRunner
     /// <see cref="MaxDtHalvings"/> times, then reported as an <see cref="InvalidOperationException"/> carrying the last reason (a
     /// deterministic failure: the simulation row is recorded as failed, the study continues).
     /// </summary>
-    private SimulateResult SimulateFem(SimulatePayload p)
+    private SimulateResult SimulateFem(SimulatePayload p, Action<string>? progress = null)
     {
         if (p.TetMesh is null) throw new ArgumentException($"{p.SimId}: model {p.Model} needs a tetrahedral mesh (meshing.volume: tetrahedral)");
         var artifact = JsonSerializer.Deserialize<TetMeshArtifact>(store.Get(p.TetMesh)) ?? throw new InvalidDataException("empty tet mesh artifact");
@@ -81,12 +81,13 @@ public sealed partial class StageRunner
         for (int attempt = 0; attempt <= MaxDtHalvings; attempt++)
         {
             double dt = p.DtMs / Math.Pow(2, attempt);
+            var report = progress is null ? null : ProgressLine(progress, attempt, dt);
             try
             {
                 var r = p.Model switch
                 {
-                    "calcium_spine" => RunCalcium(mesh, artifact.Compartments, p, dt),
-                    "diffusion_decay_fem" => RunDiffusionDecayFem(mesh, artifact.Compartments, p, dt),
+                    "calcium_spine" => RunCalcium(mesh, artifact.Compartments, p, dt, report),
+                    "diffusion_decay_fem" => RunDiffusionDecayFem(mesh, artifact.Compartments, p, dt, report),
                     _ => throw new ArgumentException($"unknown simulation model '{p.Model}'"),
                 };
                 return r with
@@ -103,7 +104,12 @@ public sealed partial class StageRunner
         throw new InvalidOperationException($"{p.SimId}: the {p.Model} run failed with dt_ms = {p.DtMs:G3} and {MaxDtHalvings} halvings; last: {lastReason}");
     }
 
-    private SimulateResult RunCalcium(TetMesh mesh, int[] compartments, SimulatePayload p, double dt)
+    /// <summary>One progress line per output time, e.g. "t 12.50/35.00 ms, 418 steps (3 rejected), retry 1 with dt 0.125 ms".</summary>
+    private static Action<IntegrationProgress> ProgressLine(Action<string> progress, int attempt, double dt) => s =>
+        progress(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"t {s.TimeMs:F2}/{s.EndMs:F2} ms, {s.Steps} steps{(s.RejectedSteps > 0 ? $" ({s.RejectedSteps} rejected)" : "")}{(attempt > 0 ? $", retry {attempt} with dt {dt:G3} ms" : "")}"));
+
+    private SimulateResult RunCalcium(TetMesh mesh, int[] compartments, SimulatePayload p, double dt, Action<IntegrationProgress>? progress)
     {
         CalciumSpineParameters parameters;
         try { parameters = CalciumSpineParameters.FromValues(p.Parameters.Model); }
@@ -112,16 +118,17 @@ public sealed partial class StageRunner
         {
             DurationMs = p.DurationMs,
             OutputIntervalMs = p.DtMs,
-            Integration = new CalciumRunOptions().Integration with { DtMs = Math.Min(dt, 0.01), MaxDtMs = dt },
+            Integration = new CalciumRunOptions().Integration with { DtMs = Math.Min(dt, 0.01), MaxDtMs = dt, Progress = progress },
         };
         var r = CalciumSpineSimulation.Run(mesh, compartments, parameters, options);
-        var means = new Dictionary<string, double[]>(r.MeanCaUM);
+        // compartments the mesh does not have (zero volume: all-NaN means) are left out, as in the other models
+        var means = r.MeanCaUM.Where(kv => r.CompartmentVolumeUm3[kv.Key] > 0).ToDictionary(kv => kv.Key, kv => kv.Value);
         double vTotal = r.CompartmentVolumeUm3.Values.Sum();
         var whole = new double[r.TimesMs.Length];
-        foreach (var (name, m) in r.MeanCaUM)
+        foreach (var (name, m) in means)
         {
             double w = r.CompartmentVolumeUm3[name] / vTotal;
-            if (w > 0) for (int i = 0; i < whole.Length; i++) whole[i] += w * m[i];
+            for (int i = 0; i < whole.Length; i++) whole[i] += w * m[i];
         }
         means["whole"] = whole;
         var phen = means.ToDictionary(kv => kv.Key, kv =>
@@ -148,7 +155,7 @@ public sealed partial class StageRunner
         };
     }
 
-    private SimulateResult RunDiffusionDecayFem(TetMesh mesh, int[] compartments, SimulatePayload p, double dt)
+    private SimulateResult RunDiffusionDecayFem(TetMesh mesh, int[] compartments, SimulatePayload p, double dt, Action<IntegrationProgress>? progress)
     {
         var q = p.Parameters;
         var model = new ReactionDiffusionModel(
@@ -157,7 +164,7 @@ public sealed partial class StageRunner
             [new BoundaryFlux("influx", BoundaryRegion.Psd, Rates.Pulse(q.InfluxUmUmPerMs, 0, q.PulseMs), new Dictionary<string, double> { ["c"] = 1 })]);
         var options = new TimeIntegrationOptions
         {
-            Scheme = TimeScheme.Bdf2, DtMs = dt, Adaptive = false, BreakpointsMs = [q.PulseMs],
+            Scheme = TimeScheme.Bdf2, DtMs = dt, Adaptive = false, BreakpointsMs = [q.PulseMs], Progress = progress,
         };
         int n = (int)Math.Ceiling(p.DurationMs / p.DtMs - 1e-9);
         var times = Enumerable.Range(0, n + 1).Select(i => Math.Min(i * p.DtMs, p.DurationMs)).ToArray();

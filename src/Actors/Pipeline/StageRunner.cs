@@ -17,7 +17,8 @@ namespace ShapeStudy.Actors.Pipeline;
 /// </summary>
 public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
 {
-    /// <summary>Runs <paramref name="task"/> and returns the result JSON; U-Net training reports one <paramref name="progress"/> line per epoch.</summary>
+    /// <summary>Runs <paramref name="task"/> and returns the result JSON; U-Net training reports one <paramref name="progress"/> line per
+    /// epoch, finite-element simulations one per output time (simulated time and steps).</summary>
     public string Run(PlannedTask task, Action<string>? progress = null) => task.Stage switch
     {
         Stages.Segment => StageJson.Write(Segment(StageJson.Read<SegmentPayload>(task.PayloadJson))),
@@ -27,7 +28,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         Stages.ShapeModel => StageJson.Write(ShapeModel(StageJson.Read<ShapeModelPayload>(task.PayloadJson))),
         Stages.Variant => StageJson.Write(Variant(StageJson.Read<VariantPayload>(task.PayloadJson))),
         Stages.TetMesh => StageJson.Write(TetMesh(StageJson.Read<TetMeshPayload>(task.PayloadJson))),
-        Stages.Simulate => StageJson.Write(Simulate(StageJson.Read<SimulatePayload>(task.PayloadJson))),
+        Stages.Simulate => StageJson.Write(Simulate(StageJson.Read<SimulatePayload>(task.PayloadJson), progress)),
         Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
         Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
         Stages.FitDesign => StageJson.Write(FitDesign(StageJson.Read<FitDesignPayload>(task.PayloadJson))),
@@ -149,9 +150,9 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         return new VariantResult(store.Put(ArtifactCodecs.EncodeMask(warped), "mask"));
     }
 
-    private SimulateResult Simulate(SimulatePayload p)
+    private SimulateResult Simulate(SimulatePayload p, Action<string>? progress)
     {
-        if (p.Model != "diffusion_decay") return SimulateFem(p);
+        if (p.Model != "diffusion_decay") return SimulateFem(p, progress);
         var domain = MaskResampling.CoarsenToMaxVoxels(ArtifactCodecs.DecodeMask(store.Get(p.Mask)), p.MaxVoxels);
         var clock = Stopwatch.StartNew();
         var r = DiffusionDecaySimulator.Run(domain, ToModel(p.Parameters), new TimeGrid(p.DurationMs, p.DtMs));

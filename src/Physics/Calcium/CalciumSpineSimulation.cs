@@ -62,13 +62,15 @@ public sealed record CalciumSpineResult(
         return t;
     }
 
-    /// <summary>Free Ca²⁺ ions at each time in the named compartments (mean × volume × 602.214).</summary>
+    /// <summary>Free Ca²⁺ ions at each time in the named compartments (mean × volume × 602.214); a compartment the mesh
+    /// does not have (zero volume, mean NaN) adds nothing.</summary>
     public double[] FreeIons(params string[] compartments)
     {
         var n = new double[TimesMs.Length];
         foreach (var c in compartments)
         {
             var m = MeanCaUM[c]; double v = CompartmentVolumeUm3[c];
+            if (!(v > 0)) continue;
             for (int i = 0; i < n.Length; i++) n[i] += m[i] * v * IonsPerUMUm3;
         }
         return n;

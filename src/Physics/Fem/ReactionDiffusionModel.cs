@@ -123,7 +123,12 @@ public sealed record TimeIntegrationOptions
     public bool RecordFields { get; init; }
     /// <summary>Keep the Newton residual norms ‖R‖₂ of every accepted step (<see cref="ReactionDiffusionResult.NewtonResiduals"/>).</summary>
     public bool RecordNewtonResiduals { get; init; }
+    /// <summary>Called on the integrating thread after each output time is recorded (progress of long runs).</summary>
+    public Action<IntegrationProgress>? Progress { get; init; }
 }
+
+/// <summary>How far a run has come: the output time just recorded and the last one (ms), steps accepted and rejected so far.</summary>
+public readonly record struct IntegrationProgress(double TimeMs, double EndMs, int Steps, int RejectedSteps);
 
 /// <summary>Solver statistics of one run: accepted and rejected steps, Newton and linear iterations, wall time (s).</summary>
 public sealed record SolverStatistics(int Steps, int RejectedSteps, int NewtonIterations, int LinearIterations, int DirectSolves, int JacobianAssemblies, double WallSeconds, double MinDtMs, double MaxDtMs)

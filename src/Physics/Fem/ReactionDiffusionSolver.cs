@@ -195,6 +195,7 @@ public static class ReactionDiffusionSolver
                     amounts[s][outIdx] = _sys.Amount(_u, s);
                 }
                 fields?.Add(Enumerable.Range(0, S).Select(s => _sys.VertexField(_u, s)).ToArray());
+                _o.Progress?.Invoke(new IntegrationProgress(outputs[outIdx], outputs[^1], _steps, _rejected));
                 outIdx++;
             }
 

@@ -92,6 +92,19 @@ public class FemSolverTests
     }
 
     [Fact]
+    public void ProgressIsReportedAtEveryOutputTimeWithTheStepsTakenSoFar()
+    {
+        var mesh = BoxTetMesher.Box(3, 3, 3);
+        var model = new ReactionDiffusionModel([new Species("c", 0.5, 1.0)], Fluxes: [new BoundaryFlux("influx", 1, Rates.Constant(3.0), Nu(("c", 1)))]);
+        var seen = new List<IntegrationProgress>();
+        var options = new TimeIntegrationOptions { Scheme = TimeScheme.BackwardEuler, DtMs = 0.05, Progress = seen.Add };
+        var result = ReactionDiffusionSolver.Run(mesh, model, options, [0, 0.5, 1.0]);
+        // fixed steps of 0.05 ms: 10 steps to 0.5 ms, 20 to 1 ms
+        Assert.Equal([new(0, 1.0, 0, 0), new(0.5, 1.0, 10, 0), new(1.0, 1.0, 20, 0)], seen);
+        Assert.Equal(result.Statistics.Steps, seen[^1].Steps);
+    }
+
+    [Fact]
     public void BufferBindingConservesTotalsAndReachesEquilibrium()
     {
         // Ca + B ⇌ CaB (kon 0.1 /µM/ms, koff 0.5 /ms, Kd = 5 µM), different mobilities, zero flux: total Ca and total B are
