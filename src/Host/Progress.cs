@@ -48,9 +48,30 @@ public static class LiveProgress
         return summary!;
     }
 
+    /// <summary>
+    /// A stage bar's label (Spectre markup): "stage done/total", cached and failed counts, and while the stage has running
+    /// tasks the latest progress line of one of them (e.g. a U-Net epoch or a simulation's simulated time), cut so that the
+    /// label's visible text stays within <paramref name="maxWidth"/> characters (left out when fewer than 16 would remain).
+    /// </summary>
+    public static string StageLabel(StageProgress s, string? latestLine, int maxWidth)
+    {
+        string label = $"{s.Stage,-13} {s.Done + s.Cached + s.Failed,5}/{s.Total,-5}" + (s.Cached > 0 ? $" [grey](cached {s.Cached})[/]" : "")
+            + (s.Failed > 0 ? $" [red](failed {s.Failed})[/]" : "");
+        int room = maxWidth - Markup.Remove(label).Length - 1;
+        if (s.Running == 0 || string.IsNullOrEmpty(latestLine) || room < 16) return label;
+        return label + $" [grey]{Markup.Escape(latestLine.Length > room ? latestLine[..(room - 1)] + "…" : latestLine)}[/]";
+    }
+
+    /// <summary>Columns of a progress row besides the label: bar (40), percentage, remaining time, spinner and gaps.</summary>
+    private const int ColumnsBesideLabel = 62;
+
     private sealed class Bars(ProgressContext ctx) : IStudyObserver
     {
         private readonly Dictionary<string, ProgressTask> _bars = new();
+        private readonly Dictionary<string, StageProgress> _last = new();
+        private readonly Dictionary<string, string> _line = new();   // stage → latest progress line of a running task
+
+        private static int LabelWidth => AnsiConsole.Profile.Width - ColumnsBesideLabel;
 
         public void OnProgress(IReadOnlyList<StageProgress> stages)
         {
@@ -60,9 +81,20 @@ public static class LiveProgress
                     if (!_bars.TryGetValue(s.Stage, out var bar)) _bars[s.Stage] = bar = ctx.AddTask(s.Stage);
                     bar.MaxValue = Math.Max(1, s.Total);
                     bar.Value = s.Done + s.Cached + s.Failed;
-                    bar.Description = $"{s.Stage,-13} {s.Done + s.Cached + s.Failed,5}/{s.Total,-5}" + (s.Cached > 0 ? $" [grey](cached {s.Cached})[/]" : "")
-                        + (s.Failed > 0 ? $" [red](failed {s.Failed})[/]" : "");
+                    if (s.Running == 0) _line.Remove(s.Stage);
+                    _last[s.Stage] = s;
+                    bar.Description = StageLabel(s, _line.GetValueOrDefault(s.Stage), LabelWidth);
                 }
+        }
+
+        public void OnTaskProgress(Actors.Monitoring.TaskProgressEvent e)
+        {
+            lock (_bars)
+            {
+                _line[e.Stage] = $"{e.Subject}: {e.Text}";
+                if (_bars.TryGetValue(e.Stage, out var bar) && _last.TryGetValue(e.Stage, out var s))
+                    bar.Description = StageLabel(s, _line[e.Stage], LabelWidth);
+            }
         }
 
         public void OnTaskFailed(string stage, string subject, string error) =>
