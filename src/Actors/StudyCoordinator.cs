@@ -55,8 +55,8 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
         Receive<WorkFailed>(OnFailed);
         Receive<TaskProgress>(m =>
         {
-            // Only from the slot that holds the lease: a late line from an earlier attempt's slot is dropped.
-            if (_board.LeasedTo(m.Key, m.Worker) is { } task)
+            // Only from the slot that holds the lease (a late line from an earlier attempt's slot is dropped); it renews the lease.
+            if (_board.Heard(m.Key, m.Worker, DateTime.UtcNow) is { } task)
                 _observer.OnTaskProgress(new TaskProgressEvent(task.Key, task.Stage, task.Subject, CellOf(task), m.Text));
         });
         Receive<Requeue>(r => { _board.Requeue(r.Task); Dispatch(); });
@@ -332,7 +332,8 @@ public sealed class StudyCoordinator : ReceiveActor, IWithTimers
 }
 
 /// <summary>Timing of the coordinator's leases, retries and progress reports.</summary>
-/// <param name="LeaseTimeout">A lease with no result after this long is taken back (a hung worker); node loss is detected much sooner by the cluster.</param>
+/// <param name="LeaseTimeout">A lease with neither a result nor a progress line for this long is taken back (a hung worker); node
+/// loss is detected much sooner by the cluster.</param>
 /// <param name="FirstBackoff">Backoff before the first retry of a transiently failed task; doubles per attempt.</param>
 /// <param name="ProgressInterval">Progress is published (and expired leases swept) at most this often.</param>
 /// <param name="KeepRecordedFailures">Resume of an interrupted run: tasks that already failed for good in this run are not

@@ -182,4 +182,21 @@ public sealed class TaskBoardTests
         Assert.Equal("a", Assert.IsType<FailureVerdict.Retry>(Assert.Single(expired)).Task.Key);
         Assert.Equal((1, 1), (b.LeaseCount, b.ReadyCount));
     }
+
+    [Fact]
+    public void AProgressReportFromTheLeaseHolderRenewsTheLeaseAndOneFromAnotherSlotDoesNot()
+    {
+        var b = Board();
+        var t0 = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        b.AddReady(T("long"));
+        b.AddReady(T("quiet"));
+        b.WorkerIdle("w1");
+        b.WorkerIdle("w2");
+        b.Dispatch(t0);
+        Assert.Equal("long", b.Heard("long", "w1", t0.AddMinutes(8))?.Key);
+        Assert.Null(b.Heard("quiet", "w1", t0.AddMinutes(8)));      // w1 does not hold "quiet": no renewal
+        var expired = b.ExpireLeases(t0.AddMinutes(10.5), TimeSpan.FromMinutes(10), _ => 1);
+        Assert.Equal("quiet", Assert.IsType<FailureVerdict.Retry>(Assert.Single(expired)).Task.Key);
+        Assert.Equal("long", Assert.IsType<FailureVerdict.Retry>(Assert.Single(b.ExpireLeases(t0.AddMinutes(18.5), TimeSpan.FromMinutes(10), _ => 1))).Task.Key);   // 10 min after its last report
+    }
 }

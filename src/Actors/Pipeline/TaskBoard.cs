@@ -31,8 +31,9 @@ public sealed class TaskBoard<TWorker>(int maxRetries, TimeSpan firstBackoff) wh
     /// <summary>Outcome of a task.</summary>
     public enum Outcome { Done, Cached, Failed }
 
-    /// <summary>A task leased to a slot since <paramref name="Since"/> (UTC).</summary>
-    public readonly record struct Lease(PlannedTask Task, TWorker Worker, DateTime Since);
+    /// <summary>A task leased to a slot since <paramref name="Since"/>; <paramref name="Heard"/> is the slot's latest progress
+    /// report, or <paramref name="Since"/> (UTC).</summary>
+    public readonly record struct Lease(PlannedTask Task, TWorker Worker, DateTime Since, DateTime Heard);
 
     // Queues with lazy deletion: an entry counts only while its key (or slot) is still in the matching set.
     private readonly Queue<PlannedTask> _ready = new();
@@ -58,9 +59,17 @@ public sealed class TaskBoard<TWorker>(int maxRetries, TimeSpan firstBackoff) wh
     /// <summary>True when the task has an outcome (done, cached or failed).</summary>
     public bool IsFinished(string key) => _outcomes.ContainsKey(key);
 
-    /// <summary>The task leased under <paramref name="key"/> when <paramref name="worker"/> holds that lease; otherwise null.</summary>
-    public PlannedTask? LeasedTo(string key, TWorker worker) =>
-        _leases.TryGetValue(key, out var lease) && EqualityComparer<TWorker>.Default.Equals(lease.Worker, worker) ? lease.Task : null;
+    /// <summary>
+    /// The slot holding the lease of <paramref name="key"/> reported progress at <paramref name="nowUtc"/>: the lease's timeout
+    /// restarts (a task that keeps reporting is alive, however long it runs). Returns the task, or null (and changes nothing)
+    /// when <paramref name="worker"/> does not hold that lease.
+    /// </summary>
+    public PlannedTask? Heard(string key, TWorker worker, DateTime nowUtc)
+    {
+        if (!_leases.TryGetValue(key, out var lease) || !EqualityComparer<TWorker>.Default.Equals(lease.Worker, worker)) return null;
+        _leases[key] = lease with { Heard = nowUtc };
+        return lease.Task;
+    }
 
     /// <summary>Queues a task to run (ignored when already known).</summary>
     public void AddReady(PlannedTask task)
@@ -111,7 +120,7 @@ public sealed class TaskBoard<TWorker>(int maxRetries, TimeSpan firstBackoff) wh
             }
             if (task is null) { _idleSet.Add(worker); _idle.Enqueue(worker); break; }
             _readyKeys.Remove(task.Key);
-            _leases[task.Key] = new Lease(task, worker, nowUtc);
+            _leases[task.Key] = new Lease(task, worker, nowUtc, nowUtc);
             _leaseOf[worker] = task.Key;
             leased.Add((worker, task));
         }
@@ -165,11 +174,12 @@ public sealed class TaskBoard<TWorker>(int maxRetries, TimeSpan firstBackoff) wh
         return new[] { Reclaim(lease.Task, attemptsOf(key)) };
     }
 
-    /// <summary>Leases older than <paramref name="timeout"/> are taken back (re-queued or quarantined like a lost worker's).</summary>
+    /// <summary>Leases with neither a result nor a progress report for longer than <paramref name="timeout"/> are taken back
+    /// (re-queued or quarantined like a lost worker's).</summary>
     public IReadOnlyList<FailureVerdict> ExpireLeases(DateTime nowUtc, TimeSpan timeout, Func<string, int> attemptsOf)
     {
         List<FailureVerdict>? verdicts = null;
-        foreach (var lease in _leases.Values.Where(l => nowUtc - l.Since > timeout).ToList())
+        foreach (var lease in _leases.Values.Where(l => nowUtc - l.Heard > timeout).ToList())
         {
             _leases.Remove(lease.Task.Key);
             _leaseOf.Remove(lease.Worker);
