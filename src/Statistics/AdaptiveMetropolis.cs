@@ -53,7 +53,14 @@ public static class AdaptiveMetropolis
     /// units. Chains start at independent prior draws (stream <c>am/initial</c>; overdispersed relative to a concentrated
     /// posterior), the initial proposal sd is 0.1 × each prior's scale unless given, and the prior supports bound the proposals.
     /// </summary>
-    public static McmcResult Sample(Func<double[], double> logLikelihood, IReadOnlyList<Prior> priors, AdaptiveMetropolisOptions options)
+    public static McmcResult Sample(Func<double[], double> logLikelihood, IReadOnlyList<Prior> priors, AdaptiveMetropolisOptions options) =>
+        CreateSampler(logLikelihood, priors, options).Run(options.Warmup + options.Draws);
+
+    /// <summary>
+    /// The sampler that <see cref="Sample(Func{double[], double}, IReadOnlyList{Prior}, AdaptiveMetropolisOptions)"/> runs, not yet
+    /// advanced: run it in steps with checkpoints (<see cref="AdaptiveMetropolisSampler.Run"/>) to make a long fit resumable.
+    /// </summary>
+    public static AdaptiveMetropolisSampler CreateSampler(Func<double[], double> logLikelihood, IReadOnlyList<Prior> priors, AdaptiveMetropolisOptions options)
     {
         ArgumentNullException.ThrowIfNull(logLikelihood);
         ArgumentNullException.ThrowIfNull(priors);
@@ -65,9 +72,13 @@ public static class AdaptiveMetropolis
         var upper = new double[d];
         var sd0 = new double[d];
         for (int j = 0; j < d; j++) (lower[j], upper[j], sd0[j]) = (priors[j].Lower, priors[j].Upper, 0.1 * priors[j].Scale);
-        return Sample(LogPosterior.Of(priors, logLikelihood), init, options with { InitialProposalSd = options.InitialProposalSd ?? sd0 },
-            lower, upper);
+        return new AdaptiveMetropolisSampler(LogPosterior.Of(priors, logLikelihood), init,
+            options with { InitialProposalSd = options.InitialProposalSd ?? sd0 }, lower, upper);
     }
+
+    /// <summary>Resumes a sampler made by <see cref="CreateSampler"/> from its checkpoint; later draws equal the uninterrupted run's.</summary>
+    public static AdaptiveMetropolisSampler ResumeSampler(Func<double[], double> logLikelihood, IReadOnlyList<Prior> priors, AdaptiveMetropolisState state) =>
+        AdaptiveMetropolisSampler.Resume(LogPosterior.Of(priors, logLikelihood), state);
 
     private static void RequireTwoChains(AdaptiveMetropolisOptions options)
     {

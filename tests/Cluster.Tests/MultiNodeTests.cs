@@ -15,7 +15,7 @@ namespace ShapeStudy.Cluster.Tests;
 /// meshes submitted with <c>shapestudy run --cluster</c>, while the harness SIGKILLs a worker or the coordinator.
 /// The outputs are checked with DuckDB (every task key exactly once, one row per entity, no temporary files) and the
 /// coordinator's LiteDB file (attempts of tasks committed before a coordinator kill are unchanged).
-/// Also here: SIGTERM and SIGINT stop a node and a running study gracefully. All scenarios live in one class so they
+/// Also here: SIGTERM stops a node and a running study gracefully, and a long fit killed mid-way resumes from its checkpoint. All scenarios live in one class so they
 /// never run at the same time on a 2-core machine.
 /// </summary>
 public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
@@ -195,6 +195,74 @@ public sealed class MultiNodeTests(ITestOutputHelper log) : IDisposable
         var cached = System.Text.RegularExpressions.Regex.Match(again.Output, @"executed, (\d+) cached");
         Assert.True(cached.Success && int.Parse(cached.Groups[1].Value, CultureInfo.InvariantCulture) >= committed, again.Output);
         AssertOutputsExactlyOnce(brokenAttempts);
+    });
+
+    /// <summary>
+    /// One real spine and a direct fit of D (2 chains × 1,000 iterations, a simulation per step: ≈ 15 s), written to
+    /// <paramref name="folder"/> with its outputs in <c>folder/out</c>. Every folder gets the same study id and seed.
+    /// </summary>
+    private string WriteFitManifest(string folder)
+    {
+        var dir = Path.Combine(_dir, folder);
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "study.yaml");
+        File.WriteAllText(path, $$"""
+            schema_version: 1
+            study: { id: long-fit, seed: 7 }
+            inputs:
+              - meshes: {{RepoPaths.Data("microns-spines", "spine_00.obj")}}
+                name: spines
+            shape_space: { variants_per_cell: 0 }
+            simulation:
+              model: diffusion_decay
+              duration_ms: 20
+              dt_ms: 0.25
+              max_voxels: 8000
+              parameters: { d_um2_per_ms: 0.22, decay_per_ms: 0.1, influx_um_um_per_ms: 5.0, pulse_ms: 2.0 }
+            fit:
+              parameter: d_um2_per_ms
+              observed: simulated
+              true_value: 0.22
+              noise_sd_um: 0.02
+              prior: { uniform: [0.02, 2.0] }
+              chains: 2
+              warmup: 300
+              draws: 700
+            outputs: { dir: out }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void AFitKilledMidWayResumesFromItsCheckpointAndGivesExactlyTheUninterruptedRunsDraws() => Scenario(() =>
+    {
+        var uninterrupted = Track(NodeProcess.Run(_clock, WriteFitManifest("uninterrupted")));
+        Assert.Equal(0, uninterrupted.WaitForExit(TimeSpan.FromSeconds(180)));
+
+        var manifest = WriteFitManifest("killed");
+        var killed = Track(NodeProcess.Run(_clock, manifest));
+        killed.WaitFor(@"^\[ *[\d.]+s\] fit +\S+: iteration [3-6]\d\d/1000 ", TimeSpan.FromSeconds(180));   // mid-way, checkpointed
+        killed.Kill();
+        int reached = killed.Lines.Select(l => System.Text.RegularExpressions.Regex.Match(l.Line, @"iteration (\d+)/1000"))
+            .Where(m => m.Success).Max(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        log.WriteLine($"fit killed after its checkpoint at iteration {reached}");
+
+        var resumed = Track(NodeProcess.Run(_clock, manifest));
+        Assert.Equal(0, resumed.WaitForExit(TimeSpan.FromSeconds(180)));
+        var from = System.Text.RegularExpressions.Regex.Match(resumed.Output, @"resumed from its checkpoint at iteration (\d+)/1000");
+        Assert.True(from.Success, resumed.Output);
+        Assert.True(int.Parse(from.Groups[1].Value, CultureInfo.InvariantCulture) >= reached, $"resumed at {from.Groups[1].Value}, killed after {reached}");
+
+        string Table(string folder, string table) => $"'{Path.Combine(_dir, folder, "out", table + ".parquet")}'";
+        using var db = Duck();
+        Assert.Equal(1400, Count(db, $"SELECT count(*) FROM {Table("killed", "posterior_draws")}"));
+        // Bit for bit: every (chain, draw, value) of one run is in the other, and the fit's summary row is the same.
+        Assert.Equal(0, Count(db, $"SELECT count(*) FROM (SELECT chain, draw, value FROM {Table("uninterrupted", "posterior_draws")} "
+            + $"EXCEPT SELECT chain, draw, value FROM {Table("killed", "posterior_draws")})"));
+        const string summary = "SELECT mean, sd, q05, q95, r_hat, ess, acceptance_rate, simulator_calls FROM ";
+        Assert.Equal(0, Count(db, $"SELECT count(*) FROM ({summary}{Table("uninterrupted", "fits")} EXCEPT {summary}{Table("killed", "fits")})"));
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(_dir, "killed", "out"), "*", SearchOption.AllDirectories),
+            f => f.Contains("checkpoints", StringComparison.Ordinal) || f.EndsWith(".partial", StringComparison.Ordinal));   // checkpoint removed, no temporaries
     });
 
     private List<TaskRecord> ReadState()

@@ -110,7 +110,13 @@ public sealed partial class StageRunner
     /// points to the design runs, validate it by leave-one-out, run affine-invariant ensembles on it, and check the true
     /// simulator at the posterior mean.
     /// </summary>
-    private FitResult Fit(FitPayload p)
+    /// <remarks>
+    /// A direct fit is resumable: every <see cref="FitCheckpointEvery"/> iterations the sampler's whole state (positions,
+    /// adaptation, RNG streams, draws so far) and the simulator-call count are saved as the checkpoint of
+    /// <paramref name="taskKey"/>; a later attempt of the same task (after a crash, a kill or a lost node) continues from
+    /// it and produces exactly the draws of an uninterrupted run. An unreadable checkpoint is reported and ignored.
+    /// </remarks>
+    private FitResult Fit(FitPayload p, string taskKey, Action<string>? progress = null)
     {
         var domain = FitDomain(p.Mask, p.MaxVoxels);
         var grid = new TimeGrid(p.DurationMs, p.DtMs);
@@ -137,11 +143,53 @@ public sealed partial class StageRunner
             return -0.5 * ss;
         }
 
-        var run = AdaptiveMetropolis.Sample(LogLikelihood, new[] { prior }, new AdaptiveMetropolisOptions(p.Chains, p.Warmup, p.Draws, p.Seed));
+        var priors = new[] { prior };
+        var options = new AdaptiveMetropolisOptions(p.Chains, p.Warmup, p.Draws, p.Seed);
+        int total = p.Warmup + p.Draws;
+        var sampler = ResumedFit(taskKey, options, priors, LogLikelihood, progress, ref calls)
+            ?? AdaptiveMetropolis.CreateSampler(LogLikelihood, priors, options);
+        var run = sampler.Run(total, FitCheckpointEvery, state =>
+        {
+            store.WriteCheckpoint(taskKey, System.Text.Encoding.UTF8.GetBytes(CheckpointJson.Serialize(new FitCheckpoint(state, calls))));
+            long it = state.Chains[0].Iteration;
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"iteration {it}/{total} ({(it <= p.Warmup ? "warm-up" : "draws")}), {calls} simulations, checkpointed"));
+        });
         var chains = run.Draws.Select(chain => chain.Select(x => x[0]).ToArray()).ToArray();
         var drawsRef = store.Put(JsonSerializer.SerializeToUtf8Bytes(chains), "posterior_draws");
+        store.DeleteCheckpoint(taskKey);
         return new FitResult(p.CellId, observedLabel, p.TrueValue, SummaryOf(Diagnostics.Summary(chains)), p.Chains, p.Draws,
             run.AcceptanceRates.Average(), calls, drawsRef);
+    }
+
+    /// <summary>Iterations (per chain) between checkpoints of a direct fit.</summary>
+    public const int FitCheckpointEvery = 50;
+
+    /// <summary>A direct fit's checkpoint: the sampler's state and the simulator calls made so far.</summary>
+    private sealed record FitCheckpoint(AdaptiveMetropolisState Sampler, int SimulatorCalls);
+
+    /// <summary>The sampler resumed from <paramref name="taskKey"/>'s checkpoint, or null when there is none or it does not fit these options.</summary>
+    private AdaptiveMetropolisSampler? ResumedFit(string taskKey, AdaptiveMetropolisOptions options, Prior[] priors,
+        Func<double[], double> logLikelihood, Action<string>? progress, ref int calls)
+    {
+        if (store.ReadCheckpoint(taskKey) is not { } bytes) return null;
+        try
+        {
+            var c = CheckpointJson.Deserialize<FitCheckpoint>(System.Text.Encoding.UTF8.GetString(bytes));
+            var o = c.Sampler.Options;
+            if ((o.Chains, o.Warmup, o.Draws, o.Seed) != (options.Chains, options.Warmup, options.Draws, options.Seed) || c.Sampler.Dimension != priors.Length)
+                throw new InvalidDataException("it was written with other sampler options");
+            var sampler = AdaptiveMetropolis.ResumeSampler(logLikelihood, priors, c.Sampler);
+            calls = c.SimulatorCalls;
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"resumed from its checkpoint at iteration {sampler.Iteration}/{options.Warmup + options.Draws}"));
+            return sampler;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException or NullReferenceException)
+        {
+            progress?.Invoke($"checkpoint not usable ({e.Message}); starting afresh");
+            return null;
+        }
     }
 
     /// <summary>Walkers per ensemble of a surrogate fit (one parameter: 8 walkers explore it well).</summary>

@@ -18,7 +18,7 @@ namespace ShapeStudy.Actors.Pipeline;
 public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
 {
     /// <summary>Runs <paramref name="task"/> and returns the result JSON; U-Net training reports one <paramref name="progress"/> line per
-    /// epoch, finite-element simulations one per output time (simulated time and steps).</summary>
+    /// epoch, finite-element simulations one per output time (simulated time and steps), direct fits one per checkpoint.</summary>
     public string Run(PlannedTask task, Action<string>? progress = null) => task.Stage switch
     {
         Stages.Segment => StageJson.Write(Segment(StageJson.Read<SegmentPayload>(task.PayloadJson))),
@@ -30,7 +30,7 @@ public sealed partial class StageRunner(IArtifactStore store) : ITaskExecutor
         Stages.TetMesh => StageJson.Write(TetMesh(StageJson.Read<TetMeshPayload>(task.PayloadJson))),
         Stages.Simulate => StageJson.Write(Simulate(StageJson.Read<SimulatePayload>(task.PayloadJson), progress)),
         Stages.Associate => StageJson.Write(Associate(StageJson.Read<AssociatePayload>(task.PayloadJson))),
-        Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson))),
+        Stages.Fit => StageJson.Write(Fit(StageJson.Read<FitPayload>(task.PayloadJson), task.Key, progress)),
         Stages.FitDesign => StageJson.Write(FitDesign(StageJson.Read<FitDesignPayload>(task.PayloadJson))),
         Stages.TrainSegmenter => StageJson.Write(TrainSegmenter(StageJson.Read<TrainSegmenterPayload>(task.PayloadJson), progress)),
         _ => throw new ArgumentException($"unknown stage '{task.Stage}'"),

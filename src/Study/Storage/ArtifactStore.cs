@@ -62,7 +62,29 @@ public sealed class ArtifactStore : IArtifactStore
         return removed;
     }
 
+    /// <inheritdoc />
+    public byte[]? ReadCheckpoint(string name)
+    {
+        var path = CheckpointPath(name);
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    /// <inheritdoc />
+    public void WriteCheckpoint(string name, byte[] bytes)
+    {
+        var path = CheckpointPath(name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.Write(path, bytes);
+    }
+
+    /// <inheritdoc />
+    public void DeleteCheckpoint(string name) => File.Delete(CheckpointPath(name));
+
     private string PathOf(string hash) => Path.Combine(_root, hash[..2], hash);
+
+    /// <summary>Checkpoints live in <c>root/checkpoints/</c>, named by the SHA-256 of their name (any text, e.g. a task key).</summary>
+    private string CheckpointPath(string name) =>
+        Path.Combine(_root, "checkpoints", ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(name)) + ".json");
 }
 
 /// <summary>Crash-safe file writes: temporary name in the same folder, flush to disk, rename.</summary>

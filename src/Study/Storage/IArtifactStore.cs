@@ -28,4 +28,16 @@ public interface IArtifactStore
     /// running against the store. Returns how many were removed.
     /// </summary>
     int RemoveAbandonedWrites();
+
+    /// <summary>
+    /// The latest checkpoint saved under <paramref name="name"/> (a long task's resumable state, e.g. an MCMC sampler's), or
+    /// null. Unlike artifacts, a checkpoint is mutable: each save replaces the previous one atomically.
+    /// </summary>
+    byte[]? ReadCheckpoint(string name);
+
+    /// <summary>Saves <paramref name="bytes"/> as the checkpoint <paramref name="name"/>, atomically replacing the previous one.</summary>
+    void WriteCheckpoint(string name, byte[] bytes);
+
+    /// <summary>Deletes the checkpoint <paramref name="name"/> (its task finished); nothing happens when there is none.</summary>
+    void DeleteCheckpoint(string name);
 }

@@ -49,6 +49,26 @@ public sealed class StorageTests : IDisposable
     }
 
     [Fact]
+    public void ArtifactStore_CheckpointsAreReplacedAtomicallyPerNameAndDeleted()
+    {
+        var store = new ArtifactStore(Path.Combine(_dir, "a"));
+        const string key = "fit|spines/spine_00|d_um2_per_ms|0123abcd";   // any text names a checkpoint (a task key)
+        Assert.Null(store.ReadCheckpoint(key));
+        store.WriteCheckpoint(key, [1, 2, 3]);
+        store.WriteCheckpoint(key, [4, 5]);                                   // replaces, never appends
+        store.WriteCheckpoint(key + "-other", [9]);
+        Assert.Equal([4, 5], store.ReadCheckpoint(key));
+        Assert.Equal([9], store.ReadCheckpoint(key + "-other"));
+        var files = Directory.GetFiles(Path.Combine(_dir, "a", "checkpoints"));
+        Assert.Equal(2, files.Length);                                        // one file per name, no temporaries left
+        Assert.All(files, f => Assert.Matches("^[0-9a-f]{64}\\.json$", Path.GetFileName(f)));   // named by hash: no path characters from the key
+        store.DeleteCheckpoint(key);
+        store.DeleteCheckpoint(key);                                          // twice: nothing to delete is fine
+        Assert.Null(store.ReadCheckpoint(key));
+        Assert.Equal([9], store.ReadCheckpoint(key + "-other"));
+    }
+
+    [Fact]
     public void ArtifactStore_RoundTripsAndDetectsCorruption()
     {
         var store = new ArtifactStore(Path.Combine(_dir, "a"));
