@@ -33,10 +33,12 @@ public sealed partial class StageRunner
         {
             var source = ObjFormat.Read(p.SourcePath);
             var regions = SpineRegions.Read(p.RegionsPath, source.TriangleCount);
-            if (!regions.ContainsKey("PSD"))
-                throw new InvalidDataException($"{p.RegionsPath}: no \"PSD\" region; remove the file to use the geometric PSD selector");
-            markers = SpineRegions.Transfer(source, SpineRegions.FaceMarkers(regions, source.TriangleCount), surface);
-            var comps = SpineRegions.FaceCompartments(regions, source.TriangleCount);
+            string psd = p.PsdRegion ?? Study.Manifest.MeshingSettings.DefaultPsdRegion;
+            if (!regions.ContainsKey(psd))
+                throw new InvalidDataException($"{p.RegionsPath}: no region \"{psd}\" for the PSD (meshing.psd_region); the file has "
+                    + $"{string.Join(", ", regions.Keys.Select(k => $"\"{k}\""))}: set meshing.psd_region to one of them, or remove the file to use the geometric PSD selector");
+            markers = SpineRegions.Transfer(source, SpineRegions.FaceMarkers(regions, source.TriangleCount, psd), surface);
+            var comps = SpineRegions.FaceCompartments(regions, source.TriangleCount, psd);
             if (comps is not null) faceCompartments = SpineRegions.Transfer(source, comps, surface);
             psdSource = "regions";
         }

@@ -7,7 +7,7 @@ namespace ShapeStudy.Physics.Calcium;
 /// <summary>
 /// Named surface regions of a spine mesh (a <c>&lt;name&gt;_regions.json</c> file: an object mapping region names to lists of
 /// 0-based triangle indices, as bundled with the Rangamani-lab spines) turned into boundary markers and compartments.
-/// Recognised names (case-insensitive): "PSD" → <see cref="BoundaryRegion.Psd"/> and head; "head" → head; "neck",
+/// Recognised names (case-insensitive): "PSD" (or another name given as the PSD region) → <see cref="BoundaryRegion.Psd"/> and head; "head" → head; "neck",
 /// "low_neck" → neck; "cylinder_reflect" → <see cref="BoundaryRegion.Cut"/> (dendrite ends, no flux) and base; every other
 /// triangle is plain membrane in the base.
 /// </summary>
@@ -35,26 +35,27 @@ public static class SpineRegions
         return result;
     }
 
-    /// <summary>One boundary marker per triangle: PSD → <see cref="BoundaryRegion.Psd"/>, cylinder_reflect → <see cref="BoundaryRegion.Cut"/>, else <see cref="BoundaryRegion.Membrane"/>.</summary>
-    public static int[] FaceMarkers(IReadOnlyDictionary<string, int[]> regions, int triangleCount)
+    /// <summary>One boundary marker per triangle: the PSD (region <paramref name="psdRegion"/>) → <see cref="BoundaryRegion.Psd"/>,
+    /// cylinder_reflect → <see cref="BoundaryRegion.Cut"/>, else <see cref="BoundaryRegion.Membrane"/>.</summary>
+    public static int[] FaceMarkers(IReadOnlyDictionary<string, int[]> regions, int triangleCount, string psdRegion = "PSD")
     {
         var m = new int[triangleCount];
         Array.Fill(m, BoundaryRegion.Membrane);
         if (regions.TryGetValue("cylinder_reflect", out var cut)) foreach (int f in cut) m[f] = BoundaryRegion.Cut;
-        if (regions.TryGetValue("PSD", out var psd)) foreach (int f in psd) m[f] = BoundaryRegion.Psd;
+        if (regions.TryGetValue(psdRegion, out var psd)) foreach (int f in psd) m[f] = BoundaryRegion.Psd;
         return m;
     }
 
-    /// <summary>One <see cref="SpineCompartments"/> id per triangle (head/PSD → head, neck/low_neck → neck, other → base),
-    /// or null when the regions name neither a head nor a neck.</summary>
-    public static int[]? FaceCompartments(IReadOnlyDictionary<string, int[]> regions, int triangleCount)
+    /// <summary>One <see cref="SpineCompartments"/> id per triangle (head and the PSD region <paramref name="psdRegion"/> → head,
+    /// neck/low_neck → neck, other → base), or null when the regions name neither a head nor a neck.</summary>
+    public static int[]? FaceCompartments(IReadOnlyDictionary<string, int[]> regions, int triangleCount, string psdRegion = "PSD")
     {
         if (!regions.ContainsKey("head") && !regions.ContainsKey("neck")) return null;
         var c = new int[triangleCount];
         Array.Fill(c, SpineCompartments.Base);
         foreach (var name in new[] { "neck", "low_neck" })
             if (regions.TryGetValue(name, out var faces)) foreach (int f in faces) c[f] = SpineCompartments.Neck;
-        foreach (var name in new[] { "head", "PSD" })
+        foreach (var name in new[] { "head", psdRegion })
             if (regions.TryGetValue(name, out var faces)) foreach (int f in faces) c[f] = SpineCompartments.Head;
         return c;
     }

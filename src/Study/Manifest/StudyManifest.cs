@@ -274,6 +274,12 @@ public sealed record MeshingSettings(
 {
     /// <summary>The defaults used when the <c>meshing</c> section or one of its keys is absent.</summary>
     public static MeshingSettings Default { get; } = new(SurfaceMethod.MarchingCubes, SmoothingMethod.Taubin, 10, null, true, MeshVolume.Surface, null);
+
+    /// <summary>The PSD's name in the input meshes' <c>&lt;name&gt;_regions.json</c> files (<c>meshing.psd_region</c>, case-insensitive).</summary>
+    public string PsdRegion { get; init; } = DefaultPsdRegion;
+
+    /// <summary>The PSD region name of the bundled Rangamani-lab spines.</summary>
+    public const string DefaultPsdRegion = "PSD";
 }
 
 /// <summary>Reaction–diffusion model.</summary>

@@ -22,7 +22,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
     private static readonly string[] UNetOnlyTrainKeys = ["epochs", "steps_per_epoch", "batch", "patch", "levels", "base_channels", "learning_rate", "patience", "threads"];
     private static readonly string[] ShapeSpaceKeys = ["representation", "model", "modes", "variants_per_cell", "sampling", "lmax"];
     private static readonly string[] SamplingKeys = ["kind", "spread", "around_parent", "mode", "sigmas", "quantiles", "steps"];
-    private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um"];
+    private static readonly string[] MeshingKeys = ["surface", "smoothing", "smoothing_iterations", "target_edge_um", "improve_angles", "volume", "lattice_um", "psd_region"];
     private static readonly string[] SimulationKeys = ["model", "duration_ms", "dt_ms", "max_voxels", "parameters"];
     private static readonly string[] FitKeys =
         ["parameter", "observed", "true_value", "noise_sd_um", "cell", "prior", "sampler", "chains", "warmup", "draws", "method", "design_points"];
@@ -486,7 +486,7 @@ internal sealed partial class Validator(string file, string baseDirectory)
         var d = MeshingSettings.Default;
         var s = root.OptionalSection("meshing", MeshingKeys);
         if (s is null) return d;
-        return new MeshingSettings(
+        var settings = new MeshingSettings(
             ReadChoice(s, "surface", d.Surface, ("marching_cubes", SurfaceMethod.MarchingCubes)),
             ReadChoice(s, "smoothing", d.Smoothing, ("none", SmoothingMethod.None), ("taubin", SmoothingMethod.Taubin), ("feature", SmoothingMethod.Feature)),
             ReadInteger(s, "smoothing_iterations", d.SmoothingIterations, 0, 500),
@@ -494,6 +494,14 @@ internal sealed partial class Validator(string file, string baseDirectory)
             ReadChoice(s, "improve_angles", d.ImproveAngles, ("true", true), ("false", false)),
             ReadChoice(s, "volume", d.Volume, ("surface", MeshVolume.Surface), ("tetrahedral", MeshVolume.Tetrahedral)),
             s.Get("lattice_um") is null ? null : ReadNumber(s, "lattice_um", 0, NumberRule.Positive("µm")));
+        if (s.Get("psd_region") is { } psd)
+        {
+            const string expected = "the name of a region in the meshes' <name>_regions.json files";
+            var text = ParseString(psd, s.PathOf("psd_region"), expected);
+            if (text is { Length: > 0 }) settings = settings with { PsdRegion = text };
+            else if (text is not null) Error(psd, s.PathOf("psd_region"), $"expected {expected}, got an empty name");
+        }
+        return settings;
     }
 
     private SimulationSettings ReadSimulation(Section root)

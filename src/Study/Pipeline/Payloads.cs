@@ -131,6 +131,10 @@ public sealed record TetMeshPayload(string ShapeId, ArtifactRef Mesh, double? La
     public string? SpineApparatusPath { get; init; }
     /// <summary>SHA-256 of <see cref="SpineApparatusPath"/> (part of the task key).</summary>
     public string? SpineApparatusSha256 { get; init; }
+    /// <summary>The region of <see cref="RegionsPath"/> that is the PSD (<c>meshing.psd_region</c>); null = "PSD" (left out of the
+    /// task key then, so default studies keep their keys).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? PsdRegion { get; init; }
 }
 
 /// <summary>One shape's descriptors and its phenotypes per compartment (whole, source, far), the unit of an association analysis.</summary>

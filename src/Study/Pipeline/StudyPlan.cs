@@ -338,7 +338,10 @@ public sealed class StudyPlan
                 string? sa = shape.Synthetic ? null : _spineApparatus.GetValueOrDefault(shape.CellId);
                 yield return Emit(Stages.TetMesh, shape.ShapeId, new TetMeshPayload(shape.ShapeId, shape.Mesh, _m.Meshing.LatticeUm,
                     source, source is null ? null : _fileHash(source), regions, regions is null ? null : _fileHash(regions), GeometricPsdTopFraction)
-                    { SpineApparatusPath = sa, SpineApparatusSha256 = sa is null ? null : _fileHash(sa) },
+                    {
+                        SpineApparatusPath = sa, SpineApparatusSha256 = sa is null ? null : _fileHash(sa),
+                        PsdRegion = _m.Meshing.PsdRegion == MeshingSettings.DefaultPsdRegion ? null : _m.Meshing.PsdRegion,
+                    },
                     p => p with { SourcePath = null, RegionsPath = null, SpineApparatusPath = null });
                 yield break;
             }

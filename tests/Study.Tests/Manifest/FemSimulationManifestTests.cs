@@ -45,6 +45,17 @@ public sealed class FemSimulationManifestTests : IDisposable
     }
 
     [Fact]
+    public void The_psd_region_defaults_to_PSD_and_an_empty_name_is_an_error_naming_the_key()
+    {
+        var fem = "{ model: calcium_spine }";
+        Assert.Equal("PSD", Load("{ volume: tetrahedral }", fem).Manifest!.Meshing.PsdRegion);
+        Assert.Equal("synapse", Load("{ volume: tetrahedral, psd_region: synapse }", fem).Manifest!.Meshing.PsdRegion);
+        var e = Assert.Single(Load("{ volume: tetrahedral, psd_region: '' }", fem).Errors);
+        Assert.Equal("meshing.psd_region", e.Key);
+        Assert.Contains("empty", e.Message);
+    }
+
+    [Fact]
     public void Impossible_and_unknown_calcium_parameters_name_their_keys()
     {
         var r = Load("{ volume: tetrahedral }", "{ model: calcium_spine, dt_ms: 0, parameters: { d_ca_um2_per_ms: -0.2, pmca_speed: 3 } }");

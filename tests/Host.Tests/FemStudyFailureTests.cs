@@ -3,36 +3,44 @@ using ShapeStudy.Testing;
 namespace ShapeStudy.Host.Tests;
 
 /// <summary>
-/// A sweep whose second parameter set cannot be integrated (an influx so large that its square overflows: every step
-/// is rejected at every size) on the real mushroom spine with its PSD: that simulation is retried with dt_ms halved three
-/// times, then recorded as failed with the reason while the other simulation, the cell and the study complete.
+/// Finite-element studies on the real mushroom spine with its PSD that cannot run as asked: a sweep whose second parameter
+/// set cannot be integrated (an influx so large that its square overflows: every step is rejected at every size) is
+/// retried with dt_ms halved three times, then recorded as failed with the reason while the other simulation, the cell and
+/// the study complete; a PSD region the spine's regions file does not have fails the shape with a message naming
+/// <c>meshing.psd_region</c>.
 /// </summary>
-public sealed class DivergingSimulationStudyTests : IDisposable
+public sealed class FemStudyFailureTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("shapestudy-diverging-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("shapestudy-fem-failure-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
-    public async Task ADivergingSimulationIsRecordedAsFailedWithItsReasonAndTheStudyCompletes()
+    private string WriteManifest(string meshing, string parameters)
     {
         var manifest = Path.Combine(_dir, "study.yaml");
         File.WriteAllText(manifest, $$"""
             schema_version: 1
-            study: { id: diverging, seed: 5 }
+            study: { id: fem-failure, seed: 5 }
             inputs:
               - meshes: {{RepoPaths.Data("rangamani-spine", "real_Mushroom_dendrite.obj")}}
                 name: spine
             shape_space: { variants_per_cell: 0 }
-            meshing: { surface: marching_cubes, volume: tetrahedral, lattice_um: 0.08 }
+            meshing: { surface: marching_cubes, volume: tetrahedral, lattice_um: 0.08{{meshing}} }
             simulation:
               model: calcium_spine
               duration_ms: 2
               dt_ms: 0.5
-              parameters: { influx_peak_um_um_per_ms: { grid: [0.35, 1.0e300] } }
+              parameters: {{parameters}}
             execution: { max_retries: 1, on_failure: continue }
             outputs: { dir: out }
             """);
+        return manifest;
+    }
+
+    [Fact]
+    public async Task ADivergingSimulationIsRecordedAsFailedWithItsReasonAndTheStudyCompletes()
+    {
+        var manifest = WriteManifest("", "{ influx_peak_um_um_per_ms: { grid: [0.35, 1.0e300] } }");
         var (code, stdout, stderr) = await CliCapture.Run("run", manifest, "--plain", "--no-dashboard");
         Assert.True(code == 0, stdout + stderr);
         Assert.True(stdout.Contains("FAILED simulate", StringComparison.Ordinal), stdout);
@@ -48,5 +56,19 @@ public sealed class DivergingSimulationStudyTests : IDisposable
         Assert.Contains("fell below the minimum", error);
         Assert.Equal("done", db.Scalar($"SELECT status FROM '{cells}'"));   // one failed simulation does not fail its cell
         Assert.Equal(0L, db.Count($"SELECT count(*) FROM '{Path.Combine(_dir, "out", "timeseries.parquet")}' t JOIN '{sims}' s USING (sim_id) WHERE s.status = 'failed'"));
+    }
+
+    [Fact]
+    public async Task APsdRegionTheRegionsFileLacksFailsTheShapeNamingTheKeyAndTheRegionsItHas()
+    {
+        var (code, stdout, stderr) = await CliCapture.Run("run", WriteManifest(", psd_region: synapse", "{}"), "--plain", "--no-dashboard");
+        Assert.True(code == 0, stdout + stderr);      // on_failure: continue
+        using var db = Duck.Open();
+        string cells = Path.Combine(_dir, "out", "cells.parquet");
+        Assert.Equal("failed", db.Scalar($"SELECT status FROM '{cells}'"));
+        var error = (string)db.Scalar($"SELECT error FROM '{cells}'")!;
+        Assert.Contains("no region \"synapse\" for the PSD (meshing.psd_region)", error);
+        Assert.Contains("\"PSD\"", error);         // the regions the file has
+        Assert.Contains("real_Mushroom_dendrite_regions.json", error);
     }
 }
