@@ -116,9 +116,10 @@ public static class RobustRegression
 {
     /// <summary>
     /// Huber M-estimator by iteratively reweighted least squares: weights w_i = min(1, c / |r_i / s|) with tuning constant
-    /// <paramref name="tuning"/> (1.345: 95 % efficiency under normal errors) and scale s = MAD(r)/0.6745 re-estimated every
-    /// iteration, starting from OLS; stops when no coefficient changes by more than 1e-10 (relative). Standard errors use
-    /// Huber's sandwich with small-sample correction (statsmodels RLM "H1"):
+    /// <paramref name="tuning"/> (1.345: 95 % efficiency under normal errors) and scale s = median|rᵢ|/Φ⁻¹(3/4) (the residuals'
+    /// MAD about zero, as R's MASS::rlm and statsmodels RLM) re-estimated every iteration, starting from OLS; stops when no
+    /// coefficient changes by more than 1e-10 (relative). Standard errors use Huber's sandwich with small-sample correction
+    /// (statsmodels RLM "H1"):
     /// Cov = K² · [Σψ(r/s)²/(n − p)] / [(Σψ′/n)²] · s² (XᵀX)⁻¹, K = 1 + (p/n)·Var(ψ′)/mean(ψ′)².
     /// Layout as <see cref="LinearRegression.Ols"/>: <paramref name="predictors"/> is [predictor][observation].
     /// </summary>
@@ -137,7 +138,7 @@ public static class RobustRegression
         for (; it < maxIterations; it++)
         {
             var r = yv - x * beta;
-            scale = Mad(r.ToArray());
+            scale = Mad(r.ToArray(), aboutMedian: false);
             if (!(scale > 0)) break; // exact fit of at least half the points
             for (int i = 0; i < n; i++) { double u = Math.Abs(r[i] / scale); w[i] = u <= tuning ? 1 : tuning / u; }
             var xw = Matrix<double>.Build.Dense(n, p, (i, j) => x[i, j] * Math.Sqrt(w[i]));
@@ -149,7 +150,7 @@ public static class RobustRegression
             if (change < 1e-10) { it++; break; }
         }
         var resid = yv - x * beta;
-        if (!(scale > 0)) scale = Mad(resid.ToArray());
+        if (!(scale > 0)) scale = Mad(resid.ToArray(), aboutMedian: false);
         // Sandwich covariance with Huber's correction factor K.
         double sumPsi2 = 0, sumD = 0, sumD2 = 0;
         for (int i = 0; i < n; i++)
@@ -177,13 +178,14 @@ public static class RobustRegression
         return new RobustRegressionResult(coefficients, scale, w, it);
     }
 
-    /// <summary>Normalized median absolute deviation about the median: median|r − median(r)| / Φ⁻¹(3/4).</summary>
-    public static double Mad(double[] values)
+    /// <summary>Normalized median absolute deviation, median|v − m| / Φ⁻¹(3/4), about m = the median of the values, or about
+    /// m = 0 when <paramref name="aboutMedian"/> is false (the scale of regression residuals).</summary>
+    public static double Mad(double[] values, bool aboutMedian = true)
     {
         ArgumentNullException.ThrowIfNull(values);
         var a = (double[])values.Clone();
         Array.Sort(a);
-        double med = Quantiles.Sorted(a, 0.5);
+        double med = aboutMedian ? Quantiles.Sorted(a, 0.5) : 0;
         for (int i = 0; i < a.Length; i++) a[i] = Math.Abs(a[i] - med);
         Array.Sort(a);
         return Quantiles.Sorted(a, 0.5) / 0.6744897501960817;

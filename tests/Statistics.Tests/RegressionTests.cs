@@ -33,7 +33,7 @@ public class RegressionTests
     [Theory]
     [InlineData("ols_peak_on_volume_neck", new[] { "volume_um3", "neck_length_um" })]
     [InlineData("ols_peak_on_all", new[] { "volume_um3", "neck_length_um", "head_diameter_um" })]
-    public void Ols_MatchesNumpyReference(string caseName, string[] predictors)
+    public void Ols_MatchesStatsmodelsReference(string caseName, string[] predictors)
     {
         var data = Fixture();
         var fit = LinearRegression.Ols(predictors.Select(p => data[p]).ToArray(), data["peak_ca_um"], predictors);
@@ -66,7 +66,7 @@ public class RegressionTests
     }
 
     [Fact]
-    public void Pearson_MatchesNumpyAndMathNet()
+    public void Pearson_MatchesScipyAndMathNet()
     {
         var data = Fixture();
         foreach (var (name, x) in new[] { ("pearson_peak_neck", "neck_length_um"), ("pearson_peak_volume", "volume_um3") })
@@ -82,7 +82,7 @@ public class RegressionTests
     }
 
     [Fact]
-    public void PartialCorrelation_ControllingForVolume_MatchesNumpyReference_AndRevealsHiddenNeckEffect()
+    public void PartialCorrelation_ControllingForVolume_MatchesScipyReference_AndRevealsHiddenNeckEffect()
     {
         var data = Fixture();
         var partial = Correlation.Partial(data["neck_length_um"], data["peak_ca_um"], [data["volume_um3"]]);
@@ -117,7 +117,7 @@ public class RegressionTests
     }
 
     [Fact]
-    public void Huber_MatchesNumpyReference_OnFixtureAndOnOutliers()
+    public void Huber_MatchesStatsmodelsRlm_OnFixtureAndOnOutliers()
     {
         var data = Fixture();
         var cases = new (string Name, double[][] X, double[] Y, string[] Names)[]

@@ -1,153 +1,58 @@
 #!/usr/bin/python3
-"""Reference values for RegressionTests, computed with numpy only (no scipy, no statsmodels).
+"""Reference values for RegressionTests, computed with statsmodels and scipy (Debian python3-statsmodels, python3-scipy).
 
 Run from the repo root with the system interpreter:
     /usr/bin/python3 tests/Statistics.Tests/reference/regression_reference.py
 Writes regression_fixture.csv (a seeded synthetic spine table: volume, neck length, head diameter, peak Ca) and
-regression_reference.json next to this script. Distribution functions are implemented here from the regularized
-incomplete beta function (Lentz continued fraction), so the C# side (MathNet) is checked against independent code.
+regression_reference.json next to this script: OLS from statsmodels OLS (estimates, se, t, p, 95 % CI, R², F), Pearson
+r and p from scipy.stats.pearsonr with the Fisher-z interval, partial correlations as Pearson correlations of OLS
+residuals with n − 2 − k degrees of freedom (scipy's t distribution), Huber regression from statsmodels RLM (HuberT,
+c = 1.345, scale "mad" = median|r|/Φ⁻¹(3/4), covariance "H1").
 """
 import csv
 import json
 import math
 import os
-from statistics import NormalDist
 
 import numpy as np
+import scipy
+import scipy.stats as st
+import statsmodels
+import statsmodels.api as sm
 
 here = os.path.dirname(os.path.abspath(__file__))
 
 
-def betainc_reg(a, b, x):
-    """Regularized incomplete beta I_x(a, b) by the continued fraction (modified Lentz)."""
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    if x > (a + 1) / (a + b + 2):
-        return 1.0 - betainc_reg(b, a, 1 - x)
-    ln_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    f = d
-    for m in range(1, 10000):
-        num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-        d = 1 + num * d; d = 1 / (d if abs(d) > tiny else tiny)
-        c = 1 + num / c; c = c if abs(c) > tiny else tiny
-        f *= c * d
-        num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-        d = 1 + num * d; d = 1 / (d if abs(d) > tiny else tiny)
-        c = 1 + num / c; c = c if abs(c) > tiny else tiny
-        delta = c * d
-        f *= delta
-        if abs(delta - 1) < 1e-16:
-            break
-    return math.exp(ln_front) * f / a
-
-
-def t_two_sided_p(t, dof):
-    return betainc_reg(dof / 2, 0.5, dof / (dof + t * t))
-
-
-def t_cdf(t, dof):
-    tail = 0.5 * betainc_reg(dof / 2, 0.5, dof / (dof + t * t))
-    return 1 - tail if t > 0 else tail
-
-
-def t_quantile(q, dof):
-    lo, hi = -1e3, 1e3
-    for _ in range(300):
-        mid = 0.5 * (lo + hi)
-        if t_cdf(mid, dof) < q:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-def f_upper_p(f, d1, d2):
-    return betainc_reg(d2 / 2, d1 / 2, d2 / (d2 + d1 * f))
-
-
 def ols(cols, y, names):
-    n = len(y)
-    X = np.column_stack([np.ones(n)] + cols)
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    fitted = X @ beta
-    resid = y - fitted
-    p = X.shape[1]
-    dof = n - p
-    s2 = resid @ resid / dof
-    cov = s2 * np.linalg.inv(X.T @ X)
-    se = np.sqrt(np.diag(cov))
-    tcrit = t_quantile(0.975, dof)
-    tss = ((y - y.mean()) ** 2).sum()
-    rss = resid @ resid
-    r2 = 1 - rss / tss
-    f = (tss - rss) / (p - 1) / s2
-    coefs = []
-    for j, name in enumerate(["intercept"] + names):
-        t = beta[j] / se[j]
-        coefs.append({"name": name, "estimate": beta[j], "se": se[j], "t": t, "p": t_two_sided_p(t, dof),
-                      "ci_low": beta[j] - tcrit * se[j], "ci_high": beta[j] + tcrit * se[j]})
-    return {"coefficients": coefs, "r2": r2, "adj_r2": 1 - (1 - r2) * (n - 1) / dof, "residual_sd": math.sqrt(s2),
-            "dof": dof, "f": f, "f_p": f_upper_p(f, p - 1, dof)}
+    f = sm.OLS(y, sm.add_constant(np.column_stack(cols))).fit()
+    ci = f.conf_int(0.05)
+    coefs = [{"name": name, "estimate": f.params[j], "se": f.bse[j], "t": f.tvalues[j], "p": f.pvalues[j],
+              "ci_low": ci[j][0], "ci_high": ci[j][1]} for j, name in enumerate(["intercept"] + names)]
+    return {"coefficients": coefs, "r2": f.rsquared, "adj_r2": f.rsquared_adj, "residual_sd": math.sqrt(f.scale),
+            "dof": int(f.df_resid), "f": f.fvalue, "f_p": f.f_pvalue}
 
 
 def pearson(x, y, k=0):
+    """Pearson r with its p-value on n − 2 − k degrees of freedom (k controlled variables) and the Fisher-z 95 % interval."""
     n = len(x)
-    r = float(np.corrcoef(x, y)[0, 1])
+    r = float(st.pearsonr(x, y)[0])
     dof = n - 2 - k
     t = r * math.sqrt(dof / (1 - r * r))
-    zc = NormalDist().inv_cdf(0.975)
+    zc = st.norm.ppf(0.975)
     z, se = math.atanh(r), 1 / math.sqrt(n - 3 - k)
-    return {"r": r, "p": t_two_sided_p(t, dof), "ci_low": math.tanh(z - zc * se), "ci_high": math.tanh(z + zc * se)}
+    return {"r": r, "p": float(2 * st.t.sf(abs(t), dof)), "ci_low": math.tanh(z - zc * se), "ci_high": math.tanh(z + zc * se)}
 
 
 def residualize(v, covs):
-    X = np.column_stack([np.ones(len(v))] + covs)
-    beta, *_ = np.linalg.lstsq(X, v, rcond=None)
-    return v - X @ beta
-
-
-def normal_two_sided_p(z):
-    return math.erfc(abs(z) / math.sqrt(2))
-
-
-def mad(r):
-    return np.median(np.abs(r - np.median(r))) / 0.6744897501960817
+    return sm.OLS(v, sm.add_constant(np.column_stack(covs))).fit().resid
 
 
 def huber(cols, y, names, c=1.345):
-    """Huber M-estimator by IRLS (MAD scale re-estimated each iteration, OLS start), H1 sandwich covariance."""
-    n = len(y)
-    X = np.column_stack([np.ones(n)] + cols)
-    p = X.shape[1]
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    for it in range(200):
-        r = y - X @ beta
-        s = mad(r)
-        u = np.abs(r / s)
-        w = np.where(u <= c, 1.0, c / np.maximum(u, 1e-300))
-        sw = np.sqrt(w)
-        new, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
-        change = np.max(np.abs(new - beta) / (np.abs(new) + 1e-12))
-        beta = new
-        if change < 1e-10:
-            break
-    r = y - X @ beta
-    u = r / s
-    psi = np.clip(u, -c, c)
-    d = (np.abs(u) <= c).astype(float)
-    m = d.mean()
-    K = 1 + p / n * d.var() / m ** 2
-    cov = K ** 2 * (psi @ psi / (n - p)) / m ** 2 * s ** 2 * np.linalg.inv(X.T @ X)
-    se = np.sqrt(np.diag(cov))
-    zc = NormalDist().inv_cdf(0.975)
-    return {"scale": s, "coefficients": [
-        {"name": nm, "estimate": beta[j], "se": se[j], "p": normal_two_sided_p(beta[j] / se[j]),
-         "ci_low": beta[j] - zc * se[j], "ci_high": beta[j] + zc * se[j]}
+    f = sm.RLM(y, sm.add_constant(np.column_stack(cols)), M=sm.robust.norms.HuberT(t=c)).fit(
+        scale_est="mad", cov="H1", conv="coefs", tol=1e-13, maxiter=1000)
+    ci = f.conf_int(0.05)
+    return {"scale": f.scale, "coefficients": [
+        {"name": nm, "estimate": f.params[j], "se": f.bse[j], "p": f.pvalues[j], "ci_low": ci[j][0], "ci_high": ci[j][1]}
         for j, nm in enumerate(["intercept"] + names)]}
 
 
@@ -183,6 +88,7 @@ xo = np.round(np.linspace(0, 10, 30), 4)
 yo = np.round(2.0 + 0.5 * xo + rng.normal(0, 0.2, 30), 4)
 yo[[3, 11, 19, 26]] += np.array([6.0, 8.0, -7.0, 9.0])
 out["huber_outliers"] = dict(huber([xo], yo, ["x"]), x=xo.tolist(), y=yo.tolist())
+out["tools"] = f"statsmodels {statsmodels.__version__}, scipy {scipy.__version__}, numpy {np.__version__}"
 with open(os.path.join(here, "regression_reference.json"), "w") as fh:
     json.dump(out, fh, indent=1, default=float)
-print(json.dumps({k: (v.get("r") if "r" in v else v.get("r2", v.get("scale"))) for k, v in out.items()}))
+print(json.dumps({k: (v.get("r") if "r" in v else v.get("r2", v.get("scale"))) for k, v in out.items() if isinstance(v, dict)}))
