@@ -6,7 +6,7 @@ using ShapeStudy.Testing;
 namespace ShapeStudy.Host.Tests;
 
 /// <summary>
-/// notebooks/analysis.ipynb and docs/analysis-sql.md read only tables and columns that a real run writes: the notebook's
+/// notebooks/analysis.ipynb, notebooks/quickstart_analysis.ipynb and docs/analysis-sql.md read only tables and columns that a real run writes: the notebook's
 /// <c>COLUMNS</c> (what it loads) is checked against the Parquet schemas of the fixture study, every column the code
 /// names (subscripts, joins, group-bys, renames, constants) is one it loaded from that table (or one it derived), and
 /// every SQL query of the notebook and the doc runs in DuckDB on the fixture's files.
@@ -15,11 +15,12 @@ namespace ShapeStudy.Host.Tests;
 public sealed partial class NotebookTests(StudyResultsFixture study)
 {
     private static readonly string NotebookPath = Path.Combine(RepoPaths.Root, "notebooks", "analysis.ipynb");
+    private static readonly string QuickstartNotebookPath = Path.Combine(RepoPaths.Root, "notebooks", "quickstart_analysis.ipynb");
 
-    /// <summary>The code cells of the notebook, checked to be nbformat 4 JSON on the way.</summary>
-    private static List<string> CodeCells()
+    /// <summary>The code cells of a notebook (default analysis.ipynb), checked to be nbformat 4 JSON on the way.</summary>
+    private static List<string> CodeCells(string? path = null)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(NotebookPath));
+        using var doc = JsonDocument.Parse(File.ReadAllText(path ?? NotebookPath));
         var root = doc.RootElement;
         Assert.Equal(4, root.GetProperty("nbformat").GetInt32());
         Assert.True(root.GetProperty("nbformat_minor").GetInt32() >= 4);
@@ -176,6 +177,66 @@ public sealed partial class NotebookTests(StudyResultsFixture study)
         Assert.Equal(10, results[10]);                           // row counts of ten tables
         Assert.True(results[11] >= 6, "provenance keys");
         Assert.All(results.Skip(13), n => Assert.True(n > 0));   // every analysis query returns rows on this study
+    }
+
+    /// <summary>
+    /// quickstart_analysis.ipynb (the notebook README links to) loads every table a real run writes, names only columns of
+    /// the frames it reads them from (attribute access, subscripts, column lists, aggregations, join keys), and its SQL runs
+    /// in DuckDB on the fixture's files.
+    /// </summary>
+    [Fact]
+    public async Task QuickstartNotebookReadsOnlyColumnsThatARealRunWritesAndItsSqlRuns()
+    {
+        var code = string.Join("\n", CodeCells(QuickstartNotebookPath));
+        var schemas = await Schemas();
+        var tables = Strings(Regex.Match(code, @"^TABLES = \[([^\]]*)\]", RegexOptions.Multiline | RegexOptions.Singleline).Groups[1].Value).ToList();
+        Assert.Equal(schemas.Keys.Order(), tables.Order());
+
+        // the frames the notebook works with and the tables their columns come from (subsets, rows and merges of them)
+        var frames = new Dictionary<string, string[]>
+        {
+            ["cells"] = ["cells"], ["not_done"] = ["cells"], ["shapes"] = ["shapes"], ["s"] = ["shapes"], ["synthetic"] = ["shapes"],
+            ["sims"] = ["simulations"], ["chosen"] = ["simulations"], ["ts"] = ["timeseries"], ["curve"] = ["timeseries"],
+            ["pheno"] = ["simulations", "shapes", "cells"], ["group"] = ["simulations", "shapes", "cells"],
+            ["assoc"] = ["associations"], ["fits"] = ["fits"], ["fit"] = ["fits"], ["draws"] = ["posterior_draws"],
+            ["d"] = ["posterior_draws"], ["g"] = ["posterior_draws"],
+        };
+        var pandas = new HashSet<string> { "loc", "iloc", "empty", "columns", "T", "str", "index", "values", "shape" };
+        var all = schemas.Values.SelectMany(c => c).ToHashSet();
+        int checkedReferences = 0;
+        void Check(string frame, string column, string context)
+        {
+            checkedReferences++;
+            var allowed = frames.TryGetValue(frame, out var from) ? from.SelectMany(t => schemas[t]).ToHashSet() : all;
+            Assert.True(allowed.Contains(column), $"{context}: '{column}' is not a column of {(from is null ? "any table" : string.Join(" + ", from))}");
+        }
+        foreach (var frame in frames.Keys)
+            foreach (Match m in Regex.Matches(code, $@"(?<![\w./""']){frame}\.([A-Za-z_]\w*)\b(?!\s*\()"))
+                if (!pandas.Contains(m.Groups[1].Value)) Check(frame, m.Groups[1].Value, m.Value);
+        // subscripts and column calls on those frames (summaries the notebook builds itself, e.g. `spread`, are not checked)
+        foreach (Match m in Subscript().Matches(code))
+            if (frames.ContainsKey(m.Groups[1].Value)) Check(m.Groups[1].Value, m.Groups[2].Value, m.Value);
+        foreach (Match m in ListSubscript().Matches(code))
+            if (frames.ContainsKey(m.Groups[1].Value))
+                foreach (var c in Strings(m.Groups[2].Value)) Check(m.Groups[1].Value, c, m.Value);
+        foreach (Match m in ColumnCall().Matches(code))
+            if (frames.ContainsKey(m.Groups[1].Value))
+                foreach (var c in Strings(m.Groups[2].Value)) Check(m.Groups[1].Value, c, m.Value);
+        foreach (Match m in JoinKey().Matches(code))
+            foreach (var c in Strings(m.Groups[1].Value)) Check("", c, m.Value);
+        foreach (Match m in Regex.Matches(code, @"\(""(\w+)"", ""(?:size|min|max|median|mean)""\)")) Check("cells", m.Groups[1].Value, m.Value);
+        foreach (var (list, frame) in new[] { ("descriptors", "shapes"), ("whole", "sims") })
+            foreach (var c in Strings(Regex.Match(code, $@"^{list} = \[([^\]]*)\]", RegexOptions.Multiline).Groups[1].Value))
+                Check(frame, c, list);
+        Assert.True(checkedReferences >= 60, $"only {checkedReferences} column references were found; the patterns no longer match the notebook");
+
+        // every SQL query runs on the fixture's outputs through the same views the notebook creates
+        var queries = Regex.Matches(code, @"con\.sql\(f?'''(.*?)'''\)", RegexOptions.Singleline).Select(m => m.Groups[1].Value
+            .Replace("{(RESULTS / \"*.parquet\").as_posix()}", Path.Combine(study.OutDir, "*.parquet"), StringComparison.Ordinal)
+            .Replace(@"\\", @"\", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, queries.Count);
+        using var db = OpenWithViews(study.OutDir);
+        Assert.All(queries, q => Assert.True(Execute(db, q) > 0, $"no rows from:\n{q}"));
     }
 
     [GeneratedRegex(@"^(\w+(?:, \w+)*) = (t\[""\w+""\](?:, t\[""\w+""\])*)\s*$", RegexOptions.Multiline)]
