@@ -89,7 +89,7 @@ public static class Cli
         var monitor = new Actors.Monitoring.StudyMonitor();
         await using var dashboard = await Dashboard.DashboardCli.StartAsync(monitor, dashboardSettings, output, errors, ct);
         if (dashboard is { Failed: true }) return InvalidManifest;
-        bool live = !plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null && output == Console.Out;
+        bool live = Terminal.Rich(output, plain);
         output.WriteLine($"study '{m.Study.Id}' → {m.Outputs.Dir} ({m.Execution.EffectiveWorkers} worker slots)");
         StudySummary summary;
         try

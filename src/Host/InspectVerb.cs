@@ -129,9 +129,13 @@ public static class InspectVerb
 public static class Terminal
 {
     /// <summary>
-    /// True only when writing to the real console, that console is not redirected, <c>NO_COLOR</c> is unset and
-    /// <paramref name="plain"/> was not asked for.
+    /// True only when writing to the real console, that console is not redirected, <c>NO_COLOR</c> is unset or empty
+    /// (no-color.org) and <paramref name="plain"/> was not asked for.
     /// </summary>
     public static bool Rich(TextWriter output, bool plain) =>
-        !plain && output == Console.Out && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+        Rich(plain, output == Console.Out, Console.IsOutputRedirected, Environment.GetEnvironmentVariable("NO_COLOR"));
+
+    /// <summary>The decision of <see cref="Rich(TextWriter, bool)"/> from its inputs.</summary>
+    public static bool Rich(bool plain, bool toConsole, bool redirected, string? noColor) =>
+        !plain && toConsole && !redirected && string.IsNullOrEmpty(noColor);
 }
