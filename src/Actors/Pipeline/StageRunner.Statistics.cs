@@ -176,6 +176,7 @@ public sealed partial class StageRunner
         try
         {
             var c = CheckpointJson.Deserialize<FitCheckpoint>(System.Text.Encoding.UTF8.GetString(bytes));
+            if (c.Sampler?.Options is null || c.Sampler.Chains is not { Length: > 0 }) throw new InvalidDataException("it holds no sampler state");
             var o = c.Sampler.Options;
             if ((o.Chains, o.Warmup, o.Draws, o.Seed) != (options.Chains, options.Warmup, options.Draws, options.Seed) || c.Sampler.Dimension != priors.Length)
                 throw new InvalidDataException("it was written with other sampler options");
@@ -185,7 +186,7 @@ public sealed partial class StageRunner
                 $"resumed from its checkpoint at iteration {sampler.Iteration}/{options.Warmup + options.Draws}"));
             return sampler;
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException or NullReferenceException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException)
         {
             progress?.Invoke($"checkpoint not usable ({e.Message}); starting afresh");
             return null;
