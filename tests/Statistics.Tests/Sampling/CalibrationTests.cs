@@ -2,7 +2,7 @@ using MathNet.Numerics.Distributions;
 
 namespace ShapeStudy.Statistics.Tests.Sampling;
 
-/// <summary>Simulation-based calibration (Talts et al. 2018) of the ensemble and NUTS samplers on a conjugate model.</summary>
+/// <summary>Simulation-based calibration (Talts et al. 2018) of the ensemble, NUTS and adaptive Metropolis samplers on a conjugate model.</summary>
 public class CalibrationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Design points x = −1 … 1 (8 points) and noise sd σ of the conjugate regression.</summary>
@@ -60,6 +60,31 @@ public class CalibrationTests(Xunit.Abstractions.ITestOutputHelper output)
             }
         });
         AssertCalibrated(ranks, draws, bins, "NUTS");
+    }
+
+    [Fact]
+    public void AdaptiveMetropolis_PassesSimulationBasedCalibration()
+    {
+        // Same conjugate regression. One adaptive-Metropolis chain per replication from a prior draw: 500 warmup iterations
+        // adapt the proposal (then frozen), 780 draws of which every 20th gives L = 39 nearly independent draws.
+        // 1000 replications: coverage standard error 0.69 %, so 93–97 % is a ±2.9 SE band.
+        const int reps = 1000, draws = 39, thin = 20, warmup = 500, bins = 10;
+        var ranks = new int[reps, 2];
+        Parallel.For(0, reps, new ParallelOptions { MaxDegreeOfParallelism = 2 }, r =>
+        {
+            var rng = ResumableRandom.ForStream(7311, $"am-sbc/{r}");
+            var model = ConjugateRegression.Simulate(rng, X, Sigma);
+            var options = new AdaptiveMetropolisOptions(Chains: 1, Warmup: warmup, Draws: draws * thin, Seed: (ulong)r + 1, InitialProposalSd: [0.5, 0.5]);
+            var result = new AdaptiveMetropolisSampler(model.LogPosterior, [[rng.NextStandardNormal(), rng.NextStandardNormal()]], options)
+                .Run(warmup + draws * thin);
+            for (int j = 0; j < 2; j++)
+            {
+                int rank = 0;
+                for (int k = 0; k < draws; k++) if (result.Draws[0][k * thin + thin - 1][j] < model.Truth[j]) rank++;
+                ranks[r, j] = rank;
+            }
+        });
+        AssertCalibrated(ranks, draws, bins, "adaptive Metropolis");
     }
 
     /// <summary>
